@@ -1,0 +1,48 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/sipscope/sipscope/report"
+)
+
+func init() { register(newCallsCmd) }
+
+type callsOptions struct {
+	Files  []string
+	Format string
+}
+
+func newCallsCmd(io *streams) *cobra.Command {
+	opts := &callsOptions{}
+	cmd := &cobra.Command{
+		Use:   "calls FILE...",
+		Short: "List calls, registrations and other SIP conversations",
+		Example: `  sipscope calls testdata/freeswitch-nat.pcap
+  sipscope calls --format json a.pcap b.pcapng.gz`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Files = args
+			return runCalls(io, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+func runCalls(io *streams, opts *callsOptions) error {
+	if err := checkFormat(opts.Format, "table", "json"); err != nil {
+		return err
+	}
+	res, err := analyze(opts.Files)
+	if err != nil {
+		return err
+	}
+	if opts.Format == "json" {
+		return report.WriteJSON(io.Out, report.BuildJSON(res, res.Model.Calls, false))
+	}
+	if noSIP(io.Out, res) {
+		return nil
+	}
+	return report.CallsTable(io.Out, res.Model.Calls)
+}

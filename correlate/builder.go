@@ -1,0 +1,270 @@
+package correlate
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sipscope/sipscope/decode"
+)
+
+// Builder correlates SIP messages as they arrive. It implements
+// decode.Handler. Call Model once the input has ended.
+type Builder struct {
+	calls    map[string]*Call
+	order    []*Call
+	last     time.Time
+	icmp     []*ICMP
+	lastSent map[addrPair]*Message
+}
+
+// NewBuilder returns an empty Builder.
+func NewBuilder() *Builder {
+	return &Builder{calls: make(map[string]*Call)}
+}
+
+// HandleSIP adds one message.
+func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
+	if ev.Time.After(b.last) {
+		b.last = ev.Time
+	}
+	c := b.calls[ev.CallID]
+	if c == nil {
+		c = &Call{CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
+		b.calls[ev.CallID] = c
+		b.order = append(b.order, c)
+	}
+	m := &Message{SIPMessage: ev, Index: len(c.Messages)}
+	c.Messages = append(c.Messages, m)
+	if ev.Time.After(c.End) {
+		c.End = ev.Time
+	}
+	c.noteKind(m)
+	c.addToTransaction(m)
+	if m.Retransmission {
+		c.Retransmissions++
+	}
+	c.trackDialog(m)
+	c.trackTimes(m)
+	b.noteSent(m)
+}
+
+// Observe tells the builder that the capture reached t, so that timeouts are
+// judged against the end of the capture and not the last SIP message.
+func (b *Builder) Observe(t time.Time) {
+	if t.After(b.last) {
+		b.last = t
+	}
+}
+
+// Model finishes the states of every call and returns the model.
+func (b *Builder) Model() *Model {
+	sort.SliceStable(b.order, func(i, j int) bool { return b.order[i].Start.Before(b.order[j].Start) })
+	for _, c := range b.order {
+		c.finish(b.last)
+	}
+	return &Model{Calls: b.order, ICMP: b.icmp, End: b.last}
+}
+
+func kindOf(method string) string {
+	switch method {
+	case "INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO":
+		return KindCall
+	case "REGISTER":
+		return KindRegistration
+	case "":
+		return "unknown"
+	}
+	return strings.ToLower(method)
+}
+
+func (c *Call) noteKind(m *Message) {
+	method := m.Method
+	if !m.IsRequest {
+		method = m.CSeq.Method
+	}
+	k := kindOf(method)
+	switch {
+	case c.Kind == "":
+		c.Kind = k
+	case k == KindCall && c.Kind != KindCall && method != "INFO":
+		// A Call-ID first seen with NOTIFY or OPTIONS that turns out to carry an INVITE is a call.
+		c.Kind = KindCall
+	}
+	// From and To come from the first request; from the first message when
+	// the capture holds only responses so far.
+	if c.From == "" || m.IsRequest && !c.fromRequest {
+		c.From, c.To = m.From.URI.Raw, m.To.URI.Raw
+		c.FromUser, c.ToUser = m.From.URI.User, m.To.URI.User
+		c.fromRequest = m.IsRequest
+	}
+}
+
+// transactionKey returns the RFC 3261 §17.2.3 key (branch, sent-by, method)
+// or, when the branch lacks the magic cookie, an RFC 2543 style key built
+// from Call-ID (implicit: keys are per call), CSeq, From tag and the top Via.
+func transactionKey(m *Message, method string) (key, branch string) {
+	if len(m.Via) == 0 {
+		return "n|" + strconv.FormatUint(uint64(m.CSeq.Seq), 10) + "|" + method + "|" + m.From.Tag, ""
+	}
+	v := m.Via[0]
+	sentBy := v.Host + ":" + strconv.Itoa(v.Port)
+	if strings.HasPrefix(v.Branch, "z9hG4bK") {
+		return "b|" + v.Branch + "|" + sentBy + "|" + method, v.Branch
+	}
+	return "c|" + strconv.FormatUint(uint64(m.CSeq.Seq), 10) + "|" + method + "|" + m.From.Tag + "|" + sentBy + "|" + v.Branch, v.Branch
+}
+
+func (c *Call) newTransaction(key, branch, method string, m *Message) *Transaction {
+	t := &Transaction{Key: key, Method: method, Branch: branch, CSeq: m.CSeq.Seq}
+	c.txns[key] = t
+	c.Transactions = append(c.Transactions, t)
+	return t
+}
+
+func (c *Call) addToTransaction(m *Message) {
+	if m.IsRequest {
+		c.addRequest(m)
+		return
+	}
+	method := m.CSeq.Method
+	key, branch := transactionKey(m, method)
+	t := c.txns[key]
+	if t == nil {
+		t = c.newTransaction(key, branch, method, m)
+	}
+	m.Transaction = t
+	for _, prev := range t.Responses {
+		if sameResponse(prev, m) {
+			m.Retransmission = true
+			break
+		}
+	}
+	t.Responses = append(t.Responses, m)
+	if m.StatusCode >= 200 && t.Final == nil {
+		t.Final = m
+	}
+}
+
+// sameResponse says whether r is a retransmission of prev: same code, same
+// To tag and, for reliable provisional responses, the same RSeq.
+func sameResponse(prev, r *Message) bool {
+	if prev.StatusCode != r.StatusCode || prev.To.Tag != r.To.Tag {
+		return false
+	}
+	if r.StatusCode < 200 {
+		a, _ := prev.Header("RSeq")
+		b, _ := r.Header("RSeq")
+		return a == b
+	}
+	return true
+}
+
+func (c *Call) addRequest(m *Message) {
+	method := m.Method
+	if method == "ACK" {
+		// The ACK of a non-2xx final response belongs to the INVITE transaction.
+		ikey, _ := transactionKey(m, "INVITE")
+		if inv := c.txns[ikey]; inv != nil && inv.FinalCode() >= 300 {
+			m.Transaction = inv
+			m.Retransmission = len(inv.Acks) > 0
+			inv.Acks = append(inv.Acks, m)
+			return
+		}
+	}
+	key, branch := transactionKey(m, method)
+	t := c.txns[key]
+	if t == nil {
+		t = c.newTransaction(key, branch, method, m)
+	} else if len(t.Requests) > 0 {
+		m.Retransmission = true
+	}
+	m.Transaction = t
+	t.Requests = append(t.Requests, m)
+	if method == "CANCEL" {
+		ikey, _ := transactionKey(m, "INVITE")
+		if inv := c.txns[ikey]; inv != nil {
+			inv.Cancel = t
+		}
+	}
+}
+
+func createsDialog(method string) bool {
+	return method == "INVITE" || method == "SUBSCRIBE" || method == "REFER"
+}
+
+func (c *Call) findDialog(a, b string) *Dialog {
+	for _, d := range c.Dialogs {
+		if d.FromTag == a && d.ToTag == b || d.FromTag == b && d.ToTag == a {
+			return d
+		}
+	}
+	return nil
+}
+
+func (c *Call) trackDialog(m *Message) {
+	ft, tt := m.From.Tag, m.To.Tag
+	if !m.IsRequest {
+		if !createsDialog(m.CSeq.Method) || tt == "" {
+			if m.CSeq.Method == "INVITE" && m.StatusCode >= 300 {
+				c.endEarlyDialogs(m)
+			}
+			return
+		}
+		d := c.findDialog(ft, tt)
+		switch {
+		case m.StatusCode > 100 && m.StatusCode < 300:
+			if d == nil {
+				d = &Dialog{CallID: m.CallID, FromTag: ft, ToTag: tt, State: "early", Created: m}
+				c.Dialogs = append(c.Dialogs, d)
+			}
+			if m.StatusCode >= 200 && d.State == "early" {
+				d.State, d.Confirmed = "confirmed", m
+			}
+		case m.StatusCode >= 300 && m.CSeq.Method == "INVITE":
+			c.endEarlyDialogs(m)
+		}
+		if m.CSeq.Method == "BYE" && m.StatusCode >= 200 && d != nil {
+			d.State = "terminated"
+		}
+		return
+	}
+	if ft == "" || tt == "" {
+		return
+	}
+	d := c.findDialog(ft, tt)
+	if d == nil {
+		// The capture started inside this dialog.
+		d = &Dialog{CallID: m.CallID, FromTag: ft, ToTag: tt, State: "confirmed", Created: m}
+		c.Dialogs = append(c.Dialogs, d)
+	}
+	if m.Method == "BYE" && d.Ended == nil {
+		d.Ended = m
+		d.State = "terminated"
+	}
+}
+
+func (c *Call) endEarlyDialogs(m *Message) {
+	for _, d := range c.Dialogs {
+		if d.State == "early" && d.FromTag == m.From.Tag {
+			d.State, d.Ended = "terminated", m
+		}
+	}
+}
+
+func (c *Call) trackTimes(m *Message) {
+	switch {
+	case m.IsRequest && m.Method == "INVITE" && c.InviteTime.IsZero():
+		c.InviteTime = m.Time
+	case m.IsRequest && m.Method == "BYE" && c.EndTime.IsZero():
+		c.EndTime = m.Time
+	case !m.IsRequest && m.CSeq.Method == "INVITE":
+		if m.StatusCode >= 180 && m.StatusCode < 190 && c.RingTime.IsZero() {
+			c.RingTime = m.Time
+		}
+		if m.StatusCode >= 200 && m.StatusCode < 300 && c.AnswerTime.IsZero() {
+			c.AnswerTime = m.Time
+		}
+	}
+}

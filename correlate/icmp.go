@@ -1,0 +1,43 @@
+package correlate
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/sipscope/sipscope/decode"
+)
+
+// icmpWindow is how long after a SIP message an ICMP error quoting its
+// addresses is taken to answer it.
+const icmpWindow = 5 * time.Second
+
+// ICMP is an ICMP error with the SIP message it answers, when one was found.
+type ICMP struct {
+	*decode.ICMPError
+	Message *Message // the SIP message the error quotes; nil when it quotes no SIP we saw (e.g. RTP)
+	Call    *Call
+}
+
+type addrPair struct{ src, dst netip.AddrPort }
+
+// HandleICMP links an ICMP error to the last SIP message sent from the quoted
+// source to the quoted destination shortly before.
+func (b *Builder) HandleICMP(e *decode.ICMPError) {
+	if e.Time.After(b.last) {
+		b.last = e.Time
+	}
+	ic := &ICMP{ICMPError: e}
+	if m := b.lastSent[addrPair{e.OrigSrc, e.OrigDst}]; m != nil && e.Time.Sub(m.Time) <= icmpWindow && !e.Time.Before(m.Time) {
+		ic.Message = m
+		ic.Call = b.calls[m.CallID]
+		ic.Call.ICMP = append(ic.Call.ICMP, ic)
+	}
+	b.icmp = append(b.icmp, ic)
+}
+
+func (b *Builder) noteSent(m *Message) {
+	if b.lastSent == nil {
+		b.lastSent = make(map[addrPair]*Message)
+	}
+	b.lastSent[addrPair{m.Src, m.Dst}] = m
+}

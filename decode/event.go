@@ -1,0 +1,88 @@
+package decode
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/sipscope/sipscope/decode/sip"
+)
+
+// Transport is the transport a SIP message travelled on.
+type Transport uint8
+
+// Transports, as Via names them.
+const (
+	UDP Transport = iota
+	TCP
+	TLS
+	WS
+	WSS
+	SCTP
+)
+
+var transportNames = [...]string{"UDP", "TCP", "TLS", "WS", "WSS", "SCTP"}
+
+func (t Transport) String() string {
+	if int(t) < len(transportNames) {
+		return transportNames[t]
+	}
+	return "?"
+}
+
+// Meta says where and when a protocol event was seen.
+type Meta struct {
+	File      int       // index of the capture file (0-based), as capture.Frame.File
+	Frame     int       // 1-based frame number in that file; for a reassembled message, its last frame
+	Time      time.Time // capture time of that frame
+	Src, Dst  netip.AddrPort
+	Transport Transport
+}
+
+// SIPMessage is a SIP message with where it was seen.
+type SIPMessage struct {
+	Meta
+	*sip.Message
+}
+
+// Handler receives the events the decoder produces, in capture order.
+// Slices inside events are private copies the handler may keep.
+type Handler interface {
+	HandleSIP(m *SIPMessage)
+	HandleICMP(e *ICMPError)
+}
+
+// Problem is a frame or message the decoder could not make sense of.
+type Problem struct {
+	File   int
+	Frame  int
+	Reason string
+}
+
+// Stats counts what the decoder saw.
+type Stats struct {
+	Frames      int
+	IPv4, IPv6  int
+	UDP, TCP    int
+	SIPMessages int
+	ICMPErrors  int
+	// Undecoded counts frames or messages that could not be decoded, by reason.
+	Undecoded map[string]int
+	// Problems lists the first MaxProblems undecodable frames with their reason.
+	Problems []Problem
+}
+
+// MaxProblems bounds Stats.Problems; Undecoded keeps counting past it.
+const MaxProblems = 1000
+
+func (s *Stats) problem(file, frame int, reason, detail string) {
+	if s.Undecoded == nil {
+		s.Undecoded = make(map[string]int)
+	}
+	s.Undecoded[reason]++
+	if len(s.Problems) < MaxProblems {
+		if detail == "" {
+			detail = reason
+		}
+		s.Problems = append(s.Problems, Problem{File: file, Frame: frame, Reason: detail})
+	}
+}

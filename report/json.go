@@ -1,0 +1,216 @@
+// Package report renders analysis results: tables, JSON and, later, ladder
+// diagrams and exports. It shows facts the earlier stages computed; it never
+// computes facts of its own.
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/sipscope/sipscope"
+	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/diagnose"
+)
+
+// JSONReport is the one object every --format json output is made of.
+// Field names are a contract: add fields, never rename them.
+type JSONReport struct {
+	Capture  *JSONCapture       `json:"capture,omitempty"`
+	Calls    []JSONCall         `json:"calls"`
+	Findings []diagnose.Finding `json:"findings"`
+}
+
+// JSONCapture summarises the input.
+type JSONCapture struct {
+	Files       []string       `json:"files"`
+	Frames      int            `json:"frames"`
+	SIPMessages int            `json:"sip_messages"`
+	Start       string         `json:"start_time,omitempty"`
+	End         string         `json:"end_time,omitempty"`
+	Undecoded   map[string]int `json:"undecoded"`
+	Problems    []JSONProblem  `json:"problems,omitempty"`
+}
+
+// JSONProblem is one input problem.
+type JSONProblem struct {
+	File   string `json:"file"`
+	Frame  int    `json:"frame"`
+	Reason string `json:"reason"`
+}
+
+// JSONCall is one call (or registration, or other Call-ID).
+type JSONCall struct {
+	CallID          string            `json:"call_id"`
+	Kind            string            `json:"kind"`
+	FromUser        string            `json:"from_user"`
+	ToUser          string            `json:"to_user"`
+	From            string            `json:"from"`
+	To              string            `json:"to"`
+	State           string            `json:"state"`
+	Code            int               `json:"code,omitempty"`
+	StartTime       string            `json:"start_time"`
+	DurationMS      float64           `json:"duration_ms"`
+	PostDialDelayMS *float64          `json:"pdd_ms,omitempty"`
+	AnswerDelayMS   *float64          `json:"answer_ms,omitempty"`
+	TalkTimeMS      *float64          `json:"talk_ms,omitempty"`
+	MessageCount    int               `json:"message_count"`
+	Retransmissions int               `json:"retransmissions"`
+	Transactions    int               `json:"transactions"`
+	Dialogs         []JSONDialog      `json:"dialogs,omitempty"`
+	Registration    *JSONRegistration `json:"registration,omitempty"`
+	Messages        []JSONMessage     `json:"messages"`
+}
+
+// JSONDialog is one dialog of a call.
+type JSONDialog struct {
+	FromTag string `json:"from_tag"`
+	ToTag   string `json:"to_tag"`
+	State   string `json:"state"`
+}
+
+// JSONRegistration describes a registration flow.
+type JSONRegistration struct {
+	AOR        string    `json:"aor"`
+	Contacts   []string  `json:"contacts"`
+	Expires    int       `json:"expires"`
+	Challenges int       `json:"challenges"`
+	Attempts   int       `json:"attempts"`
+	LastCode   int       `json:"last_code"`
+	Registered bool      `json:"registered"`
+	RefreshesS []float64 `json:"refresh_intervals_s,omitempty"`
+}
+
+// JSONMessage is one SIP message of a call.
+type JSONMessage struct {
+	Frame          int    `json:"frame"`
+	File           string `json:"file"`
+	Time           string `json:"time"`
+	Src            string `json:"src"`
+	Dst            string `json:"dst"`
+	Transport      string `json:"transport"`
+	Summary        string `json:"summary"`
+	CSeq           string `json:"cseq"`
+	Retransmission bool   `json:"retransmission"`
+	Raw            string `json:"raw,omitempty"`
+}
+
+// Timestamp formats t as RFC 3339 with nanoseconds, in UTC.
+func Timestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func optMS(d time.Duration) *float64 {
+	if d <= 0 {
+		return nil
+	}
+	v := ms(d)
+	return &v
+}
+
+// BuildJSON converts a result into the JSON report. withRaw adds each
+// message's full text.
+func BuildJSON(res *sipscope.Result, calls []*correlate.Call, withRaw bool) *JSONReport {
+	out := &JSONReport{Capture: buildCapture(&res.Capture), Calls: []JSONCall{}, Findings: []diagnose.Finding{}}
+	for _, c := range calls {
+		out.Calls = append(out.Calls, buildCall(res, c, withRaw))
+		out.Findings = append(out.Findings, diagnose.ForCall(res.Findings, c.CallID)...)
+	}
+	if len(calls) == len(res.Model.Calls) {
+		// Every call is shown: keep findings about no call in particular too.
+		out.Findings = append(out.Findings, diagnose.ForCall(res.Findings, "")...)
+	}
+	diagnose.Sort(out.Findings)
+	return out
+}
+
+func buildCapture(cs *sipscope.CaptureSummary) *JSONCapture {
+	jc := &JSONCapture{
+		Files: cs.Files, Frames: cs.Frames, SIPMessages: cs.SIPMessages,
+		Start: Timestamp(cs.Start), End: Timestamp(cs.End),
+		Undecoded: map[string]int{},
+	}
+	for k, v := range cs.Undecoded {
+		jc.Undecoded[k] = v
+	}
+	for _, p := range cs.Problems {
+		jc.Problems = append(jc.Problems, JSONProblem(p))
+	}
+	return jc
+}
+
+func buildCall(res *sipscope.Result, c *correlate.Call, withRaw bool) JSONCall {
+	jc := JSONCall{
+		CallID: c.CallID, Kind: c.Kind, FromUser: c.FromUser, ToUser: c.ToUser,
+		From: c.From, To: c.To, State: c.State, Code: c.Code,
+		StartTime: Timestamp(c.Start), DurationMS: ms(c.Duration()),
+		PostDialDelayMS: optMS(c.PostDialDelay()), AnswerDelayMS: optMS(c.AnswerDelay()),
+		TalkTimeMS:   optMS(c.TalkTime()),
+		MessageCount: len(c.Messages), Retransmissions: c.Retransmissions,
+		Transactions: len(c.Transactions),
+		Messages:     make([]JSONMessage, 0, len(c.Messages)),
+	}
+	for _, d := range c.Dialogs {
+		jc.Dialogs = append(jc.Dialogs, JSONDialog{FromTag: d.FromTag, ToTag: d.ToTag, State: d.State})
+	}
+	if r := c.Registration; r != nil {
+		jr := &JSONRegistration{AOR: r.AOR, Contacts: r.Contacts, Expires: r.Expires,
+			Challenges: r.Challenges, Attempts: r.Attempts, LastCode: r.LastCode, Registered: r.Registered}
+		if jr.Contacts == nil {
+			jr.Contacts = []string{}
+		}
+		for _, d := range r.Refreshes {
+			jr.RefreshesS = append(jr.RefreshesS, d.Seconds())
+		}
+		jc.Registration = jr
+	}
+	for _, m := range c.Messages {
+		jm := JSONMessage{
+			Frame: m.Frame, File: fileName(res, m.File), Time: Timestamp(m.Time),
+			Src: m.Src.String(), Dst: m.Dst.String(), Transport: m.Transport.String(),
+			Summary: m.Summary(), CSeq: cseq(m), Retransmission: m.Retransmission,
+		}
+		if withRaw {
+			jm.Raw = string(m.Raw)
+		}
+		jc.Messages = append(jc.Messages, jm)
+	}
+	return jc
+}
+
+func cseq(m *correlate.Message) string {
+	if m.CSeq.Method == "" {
+		return ""
+	}
+	return itoa(int(m.CSeq.Seq)) + " " + m.CSeq.Method
+}
+
+func fileName(res *sipscope.Result, i int) string {
+	if i >= 0 && i < len(res.Capture.Files) {
+		return res.Capture.Files[i]
+	}
+	return ""
+}
+
+// WriteJSON writes v as indented JSON.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// SortedKeys returns m's keys in order, for stable output.
+func SortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

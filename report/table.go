@@ -1,0 +1,189 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/sipscope/sipscope"
+	"github.com/sipscope/sipscope/correlate"
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func newTable(w io.Writer, header ...any) *tablewriter.Table {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+	)
+	t.Header(header...)
+	return t
+}
+
+// TimeOfDay formats t for tables: date and time to the millisecond, UTC.
+func TimeOfDay(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000")
+}
+
+// Duration formats d as seconds with millisecond precision.
+func Duration(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+}
+
+// State formats a call state with its status code.
+func State(c *correlate.Call) string {
+	if c.Code != 0 && c.State != correlate.StateAnswered && c.State != correlate.StateCompleted {
+		return c.State + " (" + itoa(c.Code) + ")"
+	}
+	return c.State
+}
+
+func user(u, uri string) string {
+	if u != "" {
+		return u
+	}
+	return uri
+}
+
+// CaptureText writes the capture summary.
+func CaptureText(w io.Writer, cs *sipscope.CaptureSummary) {
+	fmt.Fprintf(w, "Capture: %s\n", Clean(strings.Join(cs.Files, ", "), false))
+	span := "-"
+	if !cs.Start.IsZero() {
+		span = TimeOfDay(cs.Start) + " .. " + TimeOfDay(cs.End) + " (" + Duration(cs.End.Sub(cs.Start)) + ")"
+	}
+	fmt.Fprintf(w, "  frames %d, SIP messages %d, %s\n", cs.Frames, cs.SIPMessages, span)
+	if len(cs.Undecoded) > 0 {
+		parts := make([]string, 0, len(cs.Undecoded))
+		for _, k := range SortedKeys(cs.Undecoded) {
+			parts = append(parts, fmt.Sprintf("%s: %d", k, cs.Undecoded[k]))
+		}
+		fmt.Fprintf(w, "  undecoded: %s\n", strings.Join(parts, ", "))
+		for i, p := range cs.Problems {
+			if i == 5 {
+				fmt.Fprintf(w, "    ... %d more (see --format json)\n", len(cs.Problems)-5)
+				break
+			}
+			fmt.Fprintf(w, "    frame %d of %s: %s\n", p.Frame, Clean(p.File, false), Clean(p.Reason, false))
+		}
+	}
+}
+
+// CallsTable writes one row per call.
+func CallsTable(w io.Writer, calls []*correlate.Call) error {
+	t := newTable(w, "CALL-ID", "KIND", "FROM", "TO", "STATE", "START", "DURATION", "MSGS", "RETRANS")
+	for _, c := range calls {
+		if err := t.Append(
+			Clean(c.CallID, false), c.Kind,
+			Clean(user(c.FromUser, c.From), false), Clean(user(c.ToUser, c.To), false),
+			State(c), TimeOfDay(c.Start), Duration(c.Duration()),
+			itoa(len(c.Messages)), itoa(c.Retransmissions),
+		); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// RegistrationsTable writes one row per registration flow.
+func RegistrationsTable(w io.Writer, calls []*correlate.Call) error {
+	t := newTable(w, "AOR", "CONTACT", "STATE", "CHALLENGES", "ATTEMPTS", "EXPIRES", "CALL-ID")
+	n := 0
+	for _, c := range calls {
+		r := c.Registration
+		if r == nil {
+			continue
+		}
+		n++
+		exp := "-"
+		if r.Expires >= 0 {
+			exp = itoa(r.Expires) + "s"
+		}
+		if err := t.Append(Clean(r.AOR, false), Clean(strings.Join(r.Contacts, ", "), false), State(c),
+			itoa(r.Challenges), itoa(r.Attempts), exp, Clean(c.CallID, false)); err != nil {
+			return err
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return t.Render()
+}
+
+// MessagesTable writes every message of a call in time order.
+func MessagesTable(w io.Writer, res *sipscope.Result, c *correlate.Call) error {
+	t := newTable(w, "FRAME", "TIME", "+REL", "SOURCE", "", "DESTINATION", "PROTO", "MESSAGE", "CSEQ", "NOTE")
+	multi := len(res.Capture.Files) > 1
+	for _, m := range c.Messages {
+		frame := itoa(m.Frame)
+		if multi {
+			frame = itoa(m.File+1) + ":" + frame
+		}
+		note := ""
+		if m.Retransmission {
+			note = "retransmission"
+		}
+		if err := t.Append(frame, TimeOfDay(m.Time), "+"+Duration(m.Time.Sub(c.Start)),
+			m.Src.String(), "->", m.Dst.String(), m.Transport.String(),
+			Clean(m.Summary(), false), Clean(cseq(m), false), note); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// RawMessages writes the full text of every message of a call.
+func RawMessages(w io.Writer, c *correlate.Call) {
+	for _, m := range c.Messages {
+		note := ""
+		if m.Retransmission {
+			note = " (retransmission)"
+		}
+		fmt.Fprintf(w, "--- frame %d  %s  %s -> %s %s%s\n", m.Frame, TimeOfDay(m.Time), m.Src, m.Dst, m.Transport, note)
+		fmt.Fprintln(w, strings.TrimRight(Clean(string(m.Raw), true), "\n"))
+		fmt.Fprintln(w)
+	}
+}
+
+// Overview writes the one-screen summary: registrations, then calls.
+func Overview(w io.Writer, res *sipscope.Result) error {
+	var regs, calls []*correlate.Call
+	for _, c := range res.Model.Calls {
+		if c.Kind == correlate.KindRegistration {
+			regs = append(regs, c)
+		} else {
+			calls = append(calls, c)
+		}
+	}
+	if len(regs) > 0 {
+		fmt.Fprintf(w, "Registrations (%d)\n", len(regs))
+		if err := RegistrationsTable(w, regs); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Calls and other dialogs (%d)\n", len(calls))
+	if len(calls) == 0 {
+		fmt.Fprintln(w, "  none")
+	} else if err := CallsTable(w, calls); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nFindings (%d)\n", len(res.Findings))
+	if len(res.Findings) == 0 {
+		fmt.Fprintln(w, "  none: no rule found a problem")
+		return nil
+	}
+	FindingsText(w, res.Findings)
+	return nil
+}
