@@ -12,28 +12,34 @@ import (
 // Builder correlates SIP messages as they arrive. It implements
 // decode.Handler. Call Model once the input has ended.
 type Builder struct {
-	calls    map[string]*Call
-	order    []*Call
-	last     time.Time
-	icmp     []*ICMP
-	lastSent map[addrPair]*Message
+	opts      Options
+	stats     Stats
+	calls     map[string]*Call
+	order     []*Call // calls held, in order of their first message
+	last      time.Time
+	lastSweep time.Time
+	icmp      []*ICMP
+	lastSent  map[addrPair]*Message
 }
 
-// NewBuilder returns an empty Builder.
+// NewBuilder returns an empty Builder that keeps every call until Model.
 func NewBuilder() *Builder {
 	return &Builder{calls: make(map[string]*Call)}
 }
 
 // HandleSIP adds one message.
 func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
-	if ev.Time.After(b.last) {
-		b.last = ev.Time
-	}
+	b.advance(ev.Time)
 	c := b.calls[ev.CallID]
-	if c == nil {
+	isNew := c == nil
+	if isNew {
+		if b.opts.OnCall != nil && len(b.calls) >= b.opts.MaxCalls {
+			b.evict(ev.Time)
+		}
 		c = &Call{CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
 		b.calls[ev.CallID] = c
 		b.order = append(b.order, c)
+		b.stats.Calls++
 	}
 	m := &Message{SIPMessage: ev, Index: len(c.Messages)}
 	c.Messages = append(c.Messages, m)
@@ -48,19 +54,27 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 	c.trackDialog(m)
 	c.trackTimes(m)
 	b.noteSent(m)
+	b.events(c, m, isNew)
 }
 
 // Observe tells the builder that the capture reached t, so that timeouts are
 // judged against the end of the capture and not the last SIP message.
 func (b *Builder) Observe(t time.Time) {
-	if t.After(b.last) {
-		b.last = t
-	}
+	b.advance(t)
 }
 
-// Model finishes the states of every call and returns the model.
+// Model finishes the states of every call held and returns the model. With
+// Options.OnCall set, the remaining calls are flushed to it instead and the
+// model's Calls is empty.
 func (b *Builder) Model() *Model {
 	sort.SliceStable(b.order, func(i, j int) bool { return b.order[i].Start.Before(b.order[j].Start) })
+	if b.opts.OnCall != nil {
+		for _, c := range b.order {
+			b.flush(c, b.last)
+		}
+		b.order = nil
+		return &Model{ICMP: b.icmp, End: b.last}
+	}
 	for _, c := range b.order {
 		c.finish(b.last)
 	}

@@ -23,14 +23,17 @@ type addrPair struct{ src, dst netip.AddrPort }
 // HandleICMP links an ICMP error to the last SIP message sent from the quoted
 // source to the quoted destination shortly before.
 func (b *Builder) HandleICMP(e *decode.ICMPError) {
-	if e.Time.After(b.last) {
-		b.last = e.Time
-	}
+	b.advance(e.Time)
 	ic := &ICMP{ICMPError: e}
 	if m := b.lastSent[addrPair{e.OrigSrc, e.OrigDst}]; m != nil && e.Time.Sub(m.Time) <= icmpWindow && !e.Time.Before(m.Time) {
-		ic.Message = m
-		ic.Call = b.calls[m.CallID]
-		ic.Call.ICMP = append(ic.Call.ICMP, ic)
+		if c := b.calls[m.CallID]; c != nil {
+			ic.Message, ic.Call = m, c
+			c.ICMP = append(c.ICMP, ic)
+		}
+	}
+	if b.opts.OnCall != nil && len(b.icmp) >= b.opts.MaxICMP {
+		b.stats.ICMPDropped++
+		return
 	}
 	b.icmp = append(b.icmp, ic)
 }

@@ -65,7 +65,10 @@ func (c *Call) callState(end time.Time) (string, int) {
 	case code >= 300:
 		return StateRejected, code
 	}
-	if r := last.Request(); r != nil && end.Sub(r.Time) >= TimerB {
+	// Timer B runs only while the INVITE has no response at all (Calling
+	// state); a provisional response moves it to Proceeding, where only the
+	// caller's patience ends it (RFC 3261 §17.1.1.2).
+	if r := last.Request(); r != nil && len(last.Responses) == 0 && end.Sub(r.Time) >= TimerB {
 		return StateTimedOut, 0
 	}
 	return StateInProgress, 0

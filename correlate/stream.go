@@ -1,0 +1,214 @@
+package correlate
+
+import (
+	"sort"
+	"time"
+)
+
+// Options tune a Builder for streaming. The zero value keeps every call until
+// Model is called, which is what offline analysis of one capture wants.
+type Options struct {
+	// OnCall receives each call once it is finished: its outcome settled and
+	// Grace passed without a message, or idle for IdleTimeout, or evicted by
+	// MaxCalls. The Builder forgets the call afterwards, so memory follows
+	// the calls in progress, not the capture's length. When OnCall is nil no
+	// call is flushed early and Model returns them all.
+	OnCall func(*Call)
+	// OnEvent receives call events as they happen.
+	OnEvent func(Event)
+	// Grace is how long a settled call (completed, rejected, cancelled, timed
+	// out; a REGISTER or OPTIONS with its final response) is kept for late
+	// retransmissions before it is flushed. Default DefaultGrace.
+	Grace time.Duration
+	// IdleTimeout flushes a call that has seen no message for this long,
+	// whatever its state (a call whose BYE was never captured). Default
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// MaxCalls bounds the calls held at once; past it the calls idle longest
+	// are flushed early and counted in Stats.Evicted. Default DefaultMaxCalls.
+	MaxCalls int
+	// MaxICMP bounds the ICMP errors kept that quote no known call.
+	MaxICMP int
+}
+
+// Defaults for Options.
+const (
+	DefaultGrace       = 32 * time.Second // 64*T1: covers every retransmission of the last transaction
+	DefaultIdleTimeout = 2 * time.Hour
+	DefaultMaxCalls    = 200000
+	DefaultMaxICMP     = 10000
+	sweepEvery         = time.Second
+)
+
+// EventKind names a call event.
+type EventKind string
+
+// Call events.
+const (
+	EventNew      EventKind = "new"      // first message of a Call-ID
+	EventRinging  EventKind = "ringing"  // first 18x to the INVITE
+	EventAnswered EventKind = "answered" // first 2xx to the INVITE
+	EventEnded    EventKind = "ended"    // first BYE
+	EventFailed   EventKind = "failed"   // final 3xx-6xx other than an auth challenge, or a timeout at flush
+	EventFinished EventKind = "finished" // the call was flushed with its final state
+)
+
+// Event is something that happened to a call.
+type Event struct {
+	Kind    EventKind
+	Time    time.Time
+	Call    *Call
+	Message *Message // the message that caused it; nil for a timeout or a flush
+}
+
+// Stats counts what a streaming Builder did.
+type Stats struct {
+	Calls       int // calls seen
+	Flushed     int // calls handed to OnCall
+	Evicted     int // calls flushed early because MaxCalls was reached
+	ICMPDropped int // ICMP errors not kept because MaxICMP was reached
+}
+
+// NewBuilderWith returns a Builder with options; see Options.
+func NewBuilderWith(opts Options) *Builder {
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.MaxCalls <= 0 {
+		opts.MaxCalls = DefaultMaxCalls
+	}
+	if opts.MaxICMP <= 0 {
+		opts.MaxICMP = DefaultMaxICMP
+	}
+	b := NewBuilder()
+	b.opts = opts
+	return b
+}
+
+// Stats returns the builder's counters.
+func (b *Builder) Stats() Stats { return b.stats }
+
+// Calls returns the number of calls currently held.
+func (b *Builder) Calls() int { return len(b.calls) }
+
+func (b *Builder) emit(kind EventKind, c *Call, m *Message, t time.Time) {
+	if b.opts.OnEvent != nil {
+		b.opts.OnEvent(Event{Kind: kind, Time: t, Call: c, Message: m})
+	}
+}
+
+// events emits what message m changed in call c.
+func (b *Builder) events(c *Call, m *Message, isNew bool) {
+	if b.opts.OnEvent == nil {
+		return
+	}
+	if isNew {
+		b.emit(EventNew, c, m, m.Time)
+	}
+	if m.Retransmission {
+		return
+	}
+	switch {
+	case m.IsRequest && m.Method == "BYE" && c.EndTime.Equal(m.Time):
+		b.emit(EventEnded, c, m, m.Time)
+	case !m.IsRequest && m.CSeq.Method == "INVITE":
+		switch code := m.StatusCode; {
+		case code >= 180 && code < 190 && c.RingTime.Equal(m.Time):
+			b.emit(EventRinging, c, m, m.Time)
+		case code >= 200 && code < 300 && c.AnswerTime.Equal(m.Time):
+			b.emit(EventAnswered, c, m, m.Time)
+		case code >= 300 && code != 401 && code != 407:
+			if r := m.Transaction.Request(); r == nil || r.To.Tag == "" {
+				b.emit(EventFailed, c, m, m.Time)
+			}
+		}
+	}
+}
+
+// advance moves the builder's clock to t (capture time) and flushes what
+// finished, at most once per second of capture time.
+func (b *Builder) advance(t time.Time) {
+	if t.After(b.last) {
+		b.last = t
+	}
+	if b.opts.OnCall == nil {
+		return
+	}
+	if b.lastSweep.IsZero() {
+		b.lastSweep = t
+	}
+	if t.Sub(b.lastSweep) >= sweepEvery {
+		b.sweep(t)
+		b.lastSweep = t
+	}
+}
+
+// sweep flushes every call that is finished at now, and forgets addresses
+// that can no longer explain an ICMP error.
+func (b *Builder) sweep(now time.Time) {
+	kept := b.order[:0]
+	for _, c := range b.order {
+		if b.finished(c, now) {
+			b.flush(c, now)
+			continue
+		}
+		kept = append(kept, c)
+	}
+	clear(b.order[len(kept):])
+	b.order = kept
+	for k, m := range b.lastSent {
+		if now.Sub(m.Time) > icmpWindow {
+			delete(b.lastSent, k)
+		}
+	}
+}
+
+func (b *Builder) finished(c *Call, now time.Time) bool {
+	idle := now.Sub(c.End)
+	if idle >= b.opts.IdleTimeout {
+		return true
+	}
+	if idle < b.opts.Grace {
+		return false
+	}
+	c.finish(now)
+	switch c.State {
+	case StateCompleted, StateRejected, StateCancelled, StateTimedOut, StateRegistered, StateUnregistered:
+		return true
+	}
+	return false
+}
+
+// flush settles c, hands it to OnCall and forgets it.
+func (b *Builder) flush(c *Call, now time.Time) {
+	c.finish(now)
+	if c.State == StateTimedOut {
+		b.emit(EventFailed, c, nil, now)
+	}
+	b.emit(EventFinished, c, nil, now)
+	if b.calls[c.CallID] == c {
+		delete(b.calls, c.CallID)
+	}
+	b.stats.Flushed++
+	b.opts.OnCall(c)
+}
+
+// evict flushes the tenth of the calls that have been idle longest, so that
+// a flood of Call-IDs costs one sort per many new calls.
+func (b *Builder) evict(now time.Time) {
+	n := len(b.order) / 10
+	if n < 1 {
+		n = 1
+	}
+	sort.SliceStable(b.order, func(i, j int) bool { return b.order[i].End.Before(b.order[j].End) })
+	for _, c := range b.order[:n] {
+		b.stats.Evicted++
+		b.flush(c, now)
+	}
+	rest := copy(b.order, b.order[n:])
+	clear(b.order[rest:])
+	b.order = b.order[:rest]
+}
