@@ -24,7 +24,9 @@ func feed(t *testing.T, b *Builder, frame int, at time.Duration, text string) {
 	b.HandleSIP(&decode.SIPMessage{Meta: decode.Meta{Frame: frame, Time: t0.Add(at), Src: src, Dst: dst}, Message: m})
 }
 
-func withCallID(text, id string) string { return strings.ReplaceAll(text, "Call-ID: call-1", "Call-ID: "+id) }
+func withCallID(text, id string) string {
+	return strings.ReplaceAll(text, "Call-ID: call-1", "Call-ID: "+id)
+}
 
 // A finished call is handed on after the grace period and forgotten, so the
 // builder holds only calls in progress.
