@@ -177,3 +177,18 @@ func TestExportCommand(t *testing.T) {
 		t.Error("export without -w: no error")
 	}
 }
+
+func FuzzLoadAliases(f *testing.F) {
+	f.Add("10.0.0.1=sbc")
+	f.Add("[2001:db8::1]:5060 = core")
+	f.Add("=")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := loadAliases([]string{s}, "")
+		if err != nil {
+			return
+		}
+		if len(got) != 1 {
+			t.Fatalf("one alias gave %v", got)
+		}
+	})
+}

@@ -3,7 +3,6 @@ package ladder
 import (
 	"bytes"
 	"flag"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -362,4 +361,30 @@ func TestMediaLabel(t *testing.T) {
 	}
 }
 
-var _ = netip.Addr{}
+func BenchmarkBuildAndText(b *testing.B) {
+	b.ReportAllocs()
+	res, c := seed(b)
+	calls := []*correlate.Call{c}
+	var out bytes.Buffer
+	for b.Loop() {
+		out.Reset()
+		d := Build(calls, res.Findings, nil, Options{Redact: redact.Options{Auth: true}})
+		if err := Text(&out, d, TextOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHTMLRedacted(b *testing.B) {
+	b.ReportAllocs()
+	res, c := seed(b)
+	calls := []*correlate.Call{c}
+	var out bytes.Buffer
+	for b.Loop() {
+		out.Reset()
+		d := Build(calls, res.Findings, nil, Options{Redact: redact.Options{Auth: true, Users: true, Addrs: true}})
+		if err := HTML(&out, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
