@@ -12,16 +12,6 @@ import (
 	"github.com/sipscope/sipscope/internal/testenv"
 )
 
-// run executes the sipscope command line args and returns its output.
-func run(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	root := newRootCmd(&out, &errOut)
-	root.SetArgs(args)
-	err := root.Execute()
-	return out.String(), errOut.String(), err
-}
-
 func TestLadderCommand(t *testing.T) {
 	seed := testenv.Testdata("freeswitch-nat.pcap")
 	tests := []struct {
