@@ -1,0 +1,90 @@
+package decode_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sipscope/sipscope/capture"
+	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/internal/pcapgen"
+)
+
+// recorder is a decode.Handler that keeps what it is given.
+type recorder struct {
+	sip  []*decode.SIPMessage
+	icmp []*decode.ICMPError
+}
+
+func (r *recorder) HandleSIP(m *decode.SIPMessage) { r.sip = append(r.sip, m) }
+func (r *recorder) HandleICMP(e *decode.ICMPError) { r.icmp = append(r.icmp, e) }
+
+// lines returns "frame: first line" for every SIP message, in the order
+// they were handed over.
+func (r *recorder) lines() []string {
+	var out []string
+	for _, m := range r.sip {
+		out = append(out, fmt.Sprintf("%d: %s", m.Frame, m.FirstLine()))
+	}
+	return out
+}
+
+// decodeFile runs a Decoder over a capture file and returns what it found.
+func decodeFile(t testing.TB, path string, setup ...func(*decode.Decoder)) (*recorder, *decode.Decoder) {
+	t.Helper()
+	set, err := capture.OpenAll([]string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	return decodeSet(t, set, setup...)
+}
+
+type nexter interface {
+	Next() (*capture.Frame, error)
+}
+
+func decodeSet(t testing.TB, src nexter, setup ...func(*decode.Decoder)) (*recorder, *decode.Decoder) {
+	t.Helper()
+	r := &recorder{}
+	d := decode.NewDecoder(r)
+	for _, f := range setup {
+		f(d)
+	}
+	for {
+		f, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Decode(f)
+	}
+	d.Flush()
+	return r, d
+}
+
+// decodePackets writes pkts as a pcap with pcapgen and decodes it.
+func decodePackets(t testing.TB, pkts []pcapgen.Packet, setup ...func(*decode.Decoder)) (*recorder, *decode.Decoder) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := pcapgen.WriteAll(&buf, pkts); err != nil {
+		t.Fatal(err)
+	}
+	return decodeBytes(t, buf.Bytes(), setup...)
+}
+
+// decodeBytes decodes a pcap file held in memory.
+func decodeBytes(t testing.TB, pcap []byte, setup ...func(*decode.Decoder)) (*recorder, *decode.Decoder) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "gen.pcap")
+	if err := os.WriteFile(path, pcap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return decodeFile(t, path, setup...)
+}
