@@ -115,3 +115,21 @@ func TestTransportsMatchTshark(t *testing.T) {
 		})
 	}
 }
+
+// Our generated captures get the same second opinion. tshark 4.0 leaves
+// out-of-order TCP segments alone unless told to reassemble them.
+func TestGeneratedMatchTshark(t *testing.T) {
+	for _, name := range []string{"sip-udp-fragmented-invite.pcap", "sip-tcp-segments.pcap"} {
+		t.Run(name, func(t *testing.T) {
+			path := testenv.Testdata(name)
+			want := tsharkSIP(t, path, "-o", "tcp.reassemble_out_of_order:TRUE")
+			r, d := decodeFile(t, path)
+			if got := sortInFrame(r.lines()); !slices.Equal(got, want) || len(want) != 7 {
+				t.Errorf("got %q\nwant (tshark) %q", got, want)
+			}
+			if len(d.Stats.Undecoded) != 0 {
+				t.Errorf("undecoded: %v", d.Stats.Undecoded)
+			}
+		})
+	}
+}
