@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sipscope/sipscope"
+	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/internal/testenv"
 )
@@ -89,4 +91,54 @@ func TestTCPSegments(t *testing.T) {
 		want = append(want, wantMessage{frame: frames[i], line: l, transport: decode.TCP})
 	}
 	checkCall(t, "sip-tcp-segments.pcap", want, 1)
+}
+
+// recorder keeps the SIP messages a decoder hands over.
+type recorder struct{ sip []*decode.SIPMessage }
+
+func (r *recorder) HandleSIP(m *decode.SIPMessage) { r.sip = append(r.sip, m) }
+func (r *recorder) HandleICMP(*decode.ICMPError)   {}
+
+// --hep-send mirrors every SIP message of the analysis to a HOMER server as
+// HEPv3: a HEP listener on 127.0.0.1 gets the 12 messages of the FreeSWITCH
+// case with their addresses and capture times.
+func TestAnalyzeHEPSend(t *testing.T) {
+	l, err := capture.ListenHEP("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	res, err := sipscope.Analyze(sipscope.Options{Files: []string{testenv.Testdata("freeswitch-nat.pcap")}, HEPSend: l.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Capture.HEPSent != 12 || res.Capture.HEPErrors != 0 {
+		t.Fatalf("sent %d, errors %d (%s); want 12, 0", res.Capture.HEPSent, res.Capture.HEPErrors, res.Capture.HEPError)
+	}
+	r := &recorder{}
+	d := decode.NewDecoder(r)
+	// A deadline, so a lost datagram fails the test instead of hanging it.
+	if err := l.SetDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for range 12 {
+		f, err := l.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Decode(f)
+	}
+	var i int
+	for _, c := range res.Model.Calls {
+		for _, m := range c.Messages {
+			if i >= len(r.sip) {
+				t.Fatalf("only %d messages arrived", len(r.sip))
+			}
+			got := r.sip[i]
+			if got.FirstLine() != m.FirstLine() || got.Src != m.Src || got.Dst != m.Dst || !got.Time.Equal(m.Time) || string(got.Raw) != string(m.Raw) {
+				t.Errorf("message %d: got %s %v>%v %v, want %s %v>%v %v", i+1, got.FirstLine(), got.Src, got.Dst, got.Time, m.FirstLine(), m.Src, m.Dst, m.Time)
+			}
+			i++
+		}
+	}
 }
