@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/decode"
@@ -87,4 +90,49 @@ func decodeBytes(t testing.TB, pcap []byte, setup ...func(*decode.Decoder)) (*re
 		t.Fatal(err)
 	}
 	return decodeFile(t, path, setup...)
+}
+
+// writeFrames returns the Ethernet frames pcapgen writes for pkts.
+func writeFrames(t testing.TB, pkts ...pcapgen.Packet) [][]byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := pcapgen.WriteAll(&buf, pkts); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapgo.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for {
+		data, _, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, data)
+	}
+}
+
+// decodeFrames writes Ethernet frames to a capture, frame i at t0 plus
+// times[i] (or i microseconds when times is nil), and decodes it.
+func decodeFrames(t testing.TB, frames [][]byte, times []time.Duration, setup ...func(*decode.Decoder)) (*recorder, *decode.Decoder) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := pcapgen.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range frames {
+		at := time.Duration(i) * time.Microsecond
+		if times != nil {
+			at = times[i]
+		}
+		if err := w.WriteRaw(t0.Add(at), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return decodeBytes(t, buf.Bytes(), setup...)
 }
