@@ -91,7 +91,7 @@ func TestTunnels(t *testing.T) {
 		return eth(layers.EthernetTypeIPv4, udpPacket(t, netip.MustParseAddrPort("192.0.2.1:40000"), netip.AddrPortFrom(netip.MustParseAddr("192.0.2.2"), port), payload))
 	}
 	seq := []byte{0, 0, 0, 9}
-	erspan2 := []byte{0x10, 0x64, 0x00, 0x01, 0, 0, 0, 0}          // version 1, VLAN 100, session 1
+	erspan2 := []byte{0x10, 0x64, 0x00, 0x01, 0, 0, 0, 0}             // version 1, VLAN 100, session 1
 	erspan3 := []byte{0x20, 0x64, 0x00, 0x01, 1, 2, 3, 4, 0, 0, 0, 0} // version 2, no sub-header
 	erspan3o := append(append([]byte(nil), erspan3...), 1, 2, 3, 4, 5, 6, 7, 8)
 	erspan3o[11] |= 1 // O flag: an 8-byte platform sub-header follows
@@ -205,4 +205,3 @@ func TestTunnelTruncated(t *testing.T) {
 		t.Errorf("undecoded %v %v", d.Stats.Undecoded, d.Stats.Problems)
 	}
 }
-
