@@ -259,7 +259,7 @@ func (d *Decoder) udpPayload(m *Meta, payload []byte) {
 	}
 	if !sip.LooksLikeSIP(payload) {
 		if d.Tap != nil && looksLikeRTCP(payload) {
-			d.Tap(m, TapRTCP, payload)
+			d.tap(m, TapRTCP, payload)
 		}
 		d.nonSIPDatagram(m, payload)
 		return
@@ -278,10 +278,17 @@ func looksLikeRTCP(b []byte) bool {
 	return len(b) >= 8 && b[0]>>6 == 2 && b[1] >= 192 && b[1] <= 223
 }
 
+// tap hands the Tap a copy of m: m itself stays on the stack of Decode, so
+// frames that reach no Tap cost no allocation.
+func (d *Decoder) tap(m *Meta, kind TapKind, raw []byte) {
+	c := *m
+	d.Tap(&c, kind, raw)
+}
+
 func (d *Decoder) emitSIP(m *Meta, msg *sip.Message) {
 	d.Stats.SIPMessages++
 	if d.Tap != nil {
-		d.Tap(m, TapSIP, msg.Raw)
+		d.tap(m, TapSIP, msg.Raw)
 	}
 	d.h.HandleSIP(&SIPMessage{Meta: *m, Message: msg})
 }

@@ -232,7 +232,7 @@ func TestTLSFlows(t *testing.T) {
 	// A capture that starts mid-connection: the server speaks first.
 	late := newFlow(netip.MustParseAddrPort("10.1.0.30:5061"), netip.MustParseAddrPort("10.1.0.40:33000"))
 	late.send([]byte{23, 3, 3, 0, 2, 'x', 'y'})
-	r, d := decodePackets(t, append(append(append(append(c.pkts, s.pkts...), https.pkts...), late.pkts...)))
+	r, d := decodePackets(t, slices.Concat(c.pkts, s.pkts, https.pkts, late.pkts))
 	if len(r.sip) != 0 {
 		t.Errorf("SIP found in TLS: %q", describe(r.sip))
 	}

@@ -263,8 +263,8 @@ func (p *Packet) unmarshalV2(b []byte) error {
 
 // AppendV3 appends p encoded as HEPv3 to b and returns the extended slice.
 // It writes the chunks HOMER needs (family, protocol, addresses, ports,
-// time, payload type, agent id, payload) plus the authentication key and
-// correlation id when set. It fails when the addresses are not of one
+// time unless it is zero, payload type, agent id, payload) plus the
+// authentication key and correlation id when set. It fails when the addresses are not of one
 // family or the packet would exceed 65535 bytes.
 func AppendV3(b []byte, p *Packet) ([]byte, error) {
 	src, dst := p.Src.Addr().Unmap(), p.Dst.Addr().Unmap()
@@ -294,8 +294,11 @@ func AppendV3(b []byte, p *Packet) ([]byte, error) {
 	}
 	u16(chSrcPort, p.Src.Port())
 	u16(chDstPort, p.Dst.Port())
-	u32(chTimeSec, uint32(p.Time.Unix()))
-	u32(chTimeUsec, uint32(p.Time.Nanosecond()/1000))
+	if !p.Time.IsZero() {
+		// Without them the server stamps the packet on arrival.
+		u32(chTimeSec, uint32(p.Time.Unix()))
+		u32(chTimeUsec, uint32(p.Time.Nanosecond()/1000))
+	}
 	u8(chType, p.Type)
 	u32(chAgentID, p.AgentID)
 	if p.Password != "" {
