@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/decode"
@@ -48,17 +49,23 @@ func BenchmarkDecodeRTP(b *testing.B) {
 			rtp = append(rtp, f)
 		}
 	}
-	d := decode.NewDecoder(discard{})
-	b.ReportAllocs()
-	b.SetBytes(int64(len(rtp[0].Data)))
-	for i := 0; b.Loop(); i++ {
-		f := &rtp[i%len(rtp)]
-		// Far apart in time, so no copy is taken for a duplicate.
-		f.Time = f.Time.Add(1e9)
-		d.Decode(f)
-	}
-	if d.Stats.Duplicates != 0 || d.Stats.SIPMessages != 0 {
-		b.Fatalf("stats %+v", d.Stats)
+	for _, window := range []time.Duration{decode.DefaultDuplicateWindow, 0} {
+		b.Run("duplicate-window="+window.String(), func(b *testing.B) {
+			d := decode.NewDecoder(discard{})
+			d.DuplicateWindow = window
+			b.ReportAllocs()
+			b.SetBytes(int64(len(rtp[0].Data)))
+			for i := 0; b.Loop(); i++ {
+				f := &rtp[i%len(rtp)]
+				// 20 ms apart, as packets of one stream are: none is
+				// taken for a duplicate.
+				f.Time = f.Time.Add(20 * time.Millisecond)
+				d.Decode(f)
+			}
+			if d.Stats.Duplicates != 0 || d.Stats.SIPMessages != 0 {
+				b.Fatalf("stats %+v", d.Stats)
+			}
+		})
 	}
 }
 

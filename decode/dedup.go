@@ -51,13 +51,20 @@ func (d *Decoder) duplicate(t time.Time, hdr []byte, ttl, csum int, payload []by
 	}
 	h.Write(payload)
 	sum, size := h.Sum64(), len(hdr)+len(payload)
-	for i := range r.ring {
-		e := &r.ring[i]
-		if e.sum == sum && e.size == size && !e.at.IsZero() {
-			if dt := t.Sub(e.at); dt >= 0 && dt <= d.DuplicateWindow {
-				d.Stats.Duplicates++
-				return true
-			}
+	// Newest first, and only back to the start of the window: on a quiet
+	// link that is one or two entries.
+	for k := 1; k <= dupSlots; k++ {
+		e := &r.ring[(r.next-k+dupSlots)%dupSlots]
+		if e.at.IsZero() {
+			break
+		}
+		dt := t.Sub(e.at)
+		if dt > d.DuplicateWindow {
+			break
+		}
+		if dt >= 0 && e.sum == sum && e.size == size {
+			d.Stats.Duplicates++
+			return true
 		}
 	}
 	r.ring[r.next] = dupEntry{sum: sum, size: size, at: t}
