@@ -7,17 +7,25 @@ package sipscope
 import (
 	"errors"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/diagnose"
+	"github.com/sipscope/sipscope/hepout"
 )
 
 // Options says what to analyse and how.
 type Options struct {
 	Files []string // capture files; "-" is standard input
+	// KeepDuplicates keeps identical IP packets seen within a few
+	// milliseconds of each other (by default dropped as capture duplicates).
+	KeepDuplicates bool
+	// HEPSend, when set (HOST:PORT), mirrors every SIP message and RTCP
+	// packet found to that HOMER server as HEPv3 over UDP.
+	HEPSend string
 
 	// OnCall, when set, makes the pipeline stream: each call is handed over,
 	// with its findings, as soon as it is finished (see correlate.Options),
@@ -41,6 +49,34 @@ type CaptureSummary struct {
 	Undecoded map[string]int
 	// Problems lists input problems with file and frame, capped.
 	Problems []Problem
+
+	// Duplicates counts IP packets dropped as capture duplicates (the same
+	// packet seen twice within decode.DefaultDuplicateWindow, as -i any
+	// records it on bridged interfaces).
+	Duplicates int
+	// Reassembled counts IP datagrams reassembled from fragments.
+	Reassembled int
+	// TCPRetransmissions counts TCP segments dropped because all their
+	// bytes had been seen; they are never SIP retransmissions.
+	TCPRetransmissions int
+	// HEPPackets counts HEP packets opened inside the capture.
+	HEPPackets int
+	// EncryptedFlows lists SIP over TLS connections, which are not decrypted.
+	EncryptedFlows []EncryptedFlow
+	// HEPSent and HEPErrors count the packets mirrored with Options.HEPSend
+	// and those that could not be sent (the last reason in HEPError).
+	HEPSent, HEPErrors int
+	HEPError           string
+}
+
+// EncryptedFlow is a TLS connection on the SIP TLS port (5061): SIP that
+// could not be read.
+type EncryptedFlow struct {
+	File           string
+	FirstFrame     int
+	Client, Server netip.AddrPort
+	ServerName     string // from the ClientHello, when seen
+	Frames, Bytes  int
 }
 
 // ReasonDamagedFile is the Undecoded key for records the capture reader had to
@@ -73,6 +109,7 @@ type Pipeline struct {
 	findings []diagnose.Finding
 	start    time.Time
 	end      time.Time
+	mirror   *hepout.Sender
 }
 
 // NewPipeline returns a pipeline configured by opts (Files is not used).
@@ -91,7 +128,22 @@ func NewPipeline(opts Options) *Pipeline {
 		p.b = correlate.NewBuilder()
 	}
 	p.dec = decode.NewDecoder(p.b)
+	if opts.KeepDuplicates {
+		p.dec.DuplicateWindow = 0
+	}
 	return p
+}
+
+// MirrorHEP sends every SIP message (and RTCP packet) the pipeline decodes
+// to a HOMER server at addr as HEPv3 over UDP, until Finish.
+func (p *Pipeline) MirrorHEP(addr string) error {
+	m, err := hepout.Dial(addr)
+	if err != nil {
+		return err
+	}
+	p.mirror = m
+	p.dec.Tap = m.Tap
+	return nil
 }
 
 func (p *Pipeline) callDone(c *correlate.Call) {
@@ -152,13 +204,31 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) *Result {
 		res.Capture.Problems = append(res.Capture.Problems, Problem{File: pr.File, Frame: pr.Frame, Reason: pr.Reason})
 	}
 	for _, pr := range st.Problems {
-		name := ""
-		if pr.File >= 0 && pr.File < len(files) {
-			name = files[pr.File]
+		res.Capture.Problems = append(res.Capture.Problems, Problem{File: fileName(files, pr.File), Frame: pr.Frame, Reason: pr.Reason})
+	}
+	res.Capture.Duplicates, res.Capture.Reassembled = st.Duplicates, st.Reassembled
+	res.Capture.TCPRetransmissions, res.Capture.HEPPackets = st.TCPRetransmissions, st.HEPPackets
+	for _, f := range st.EncryptedFlows {
+		res.Capture.EncryptedFlows = append(res.Capture.EncryptedFlows, EncryptedFlow{
+			File: fileName(files, f.File), FirstFrame: f.FirstFrame, Client: f.Client, Server: f.Server,
+			ServerName: f.ServerName, Frames: f.Frames, Bytes: f.Bytes,
+		})
+	}
+	if p.mirror != nil {
+		p.mirror.Close()
+		res.Capture.HEPSent, res.Capture.HEPErrors = p.mirror.Sent, p.mirror.Errors
+		if p.mirror.LastError != nil {
+			res.Capture.HEPError = p.mirror.LastError.Error()
 		}
-		res.Capture.Problems = append(res.Capture.Problems, Problem{File: name, Frame: pr.Frame, Reason: pr.Reason})
 	}
 	return res
+}
+
+func fileName(files []string, i int) string {
+	if i >= 0 && i < len(files) {
+		return files[i]
+	}
+	return ""
 }
 
 // Analyze reads every file and analyses what it finds. It returns an error
@@ -171,6 +241,11 @@ func Analyze(opts Options) (*Result, error) {
 	}
 	defer set.Close()
 	p := NewPipeline(opts)
+	if opts.HEPSend != "" {
+		if err := p.MirrorHEP(opts.HEPSend); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		f, err := set.Next()
 		if errors.Is(err, io.EOF) {

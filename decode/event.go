@@ -36,6 +36,14 @@ type Meta struct {
 	Time      time.Time // capture time of that frame
 	Src, Dst  netip.AddrPort
 	Transport Transport
+	// Fragments is the number of IP fragments the datagram was reassembled
+	// from; 0 when it was not fragmented.
+	Fragments int
+	// Encapsulation names what the packet arrived in when it was not on the
+	// wire itself: "HEP" for a packet a HOMER agent sent. Tunnels walked
+	// through (GRE, VXLAN, ...) are not named: the inner packet is the one
+	// that travelled.
+	Encapsulation string
 }
 
 // SIPMessage is a SIP message with where it was seen.
@@ -65,6 +73,19 @@ type Stats struct {
 	UDP, TCP    int
 	SIPMessages int
 	ICMPErrors  int
+	// Duplicates counts IP packets dropped as capture duplicates (the same
+	// packet seen again within Decoder.DuplicateWindow).
+	Duplicates int
+	// Reassembled counts IP datagrams reassembled from fragments.
+	Reassembled int
+	// TCPRetransmissions counts TCP segments whose bytes had all been seen:
+	// dropped before SIP framing, so they never count as SIP retransmissions.
+	TCPRetransmissions int
+	// HEPPackets counts HEP packets opened (from captures or a listener).
+	HEPPackets int
+	// EncryptedFlows lists the TLS flows on SIP ports (SIP over TLS, not
+	// decrypted), the first MaxEncryptedFlows of them.
+	EncryptedFlows []EncryptedFlow
 	// Undecoded counts frames or messages that could not be decoded, by reason.
 	Undecoded map[string]int
 	// Problems lists the first MaxProblems undecodable frames with their reason.
@@ -86,3 +107,17 @@ func (s *Stats) problem(file, frame int, reason, detail string) {
 		s.Problems = append(s.Problems, Problem{File: file, Frame: frame, Reason: detail})
 	}
 }
+
+// EncryptedFlow is a TCP connection carrying TLS on a SIP port: SIP the
+// decoder cannot read, reported so its absence from the calls is explained.
+type EncryptedFlow struct {
+	File           int
+	FirstFrame     int // 1-based frame of the first TLS record seen
+	Client, Server netip.AddrPort
+	ServerName     string // SNI of the ClientHello, when seen
+	Frames         int    // segments with payload, both directions
+	Bytes          int    // TCP payload bytes, both directions
+}
+
+// MaxEncryptedFlows bounds Stats.EncryptedFlows.
+const MaxEncryptedFlows = 1000

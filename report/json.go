@@ -31,6 +31,23 @@ type JSONCapture struct {
 	End         string         `json:"end_time,omitempty"`
 	Undecoded   map[string]int `json:"undecoded"`
 	Problems    []JSONProblem  `json:"problems,omitempty"`
+	// Transport-level counts; omitted when zero.
+	Duplicates         int                 `json:"duplicates,omitempty"`
+	Reassembled        int                 `json:"reassembled_datagrams,omitempty"`
+	TCPRetransmissions int                 `json:"tcp_retransmissions,omitempty"`
+	HEPPackets         int                 `json:"hep_packets,omitempty"`
+	EncryptedFlows     []JSONEncryptedFlow `json:"encrypted_flows,omitempty"`
+}
+
+// JSONEncryptedFlow is a SIP over TLS connection, not decrypted.
+type JSONEncryptedFlow struct {
+	File       string `json:"file"`
+	FirstFrame int    `json:"first_frame"`
+	Client     string `json:"client"`
+	Server     string `json:"server"`
+	ServerName string `json:"server_name,omitempty"`
+	Frames     int    `json:"frames"`
+	Bytes      int    `json:"bytes"`
 }
 
 // JSONProblem is one input problem.
@@ -90,6 +107,8 @@ type JSONMessage struct {
 	Src            string `json:"src"`
 	Dst            string `json:"dst"`
 	Transport      string `json:"transport"`
+	Encapsulation  string `json:"encapsulation,omitempty"` // "HEP" when it came from a HOMER agent
+	Fragments      int    `json:"ip_fragments,omitempty"`  // IP fragments it was reassembled from
 	Summary        string `json:"summary"`
 	CSeq           string `json:"cseq"`
 	Retransmission bool   `json:"retransmission"`
@@ -142,6 +161,14 @@ func buildCapture(cs *sipscope.CaptureSummary) *JSONCapture {
 	for _, p := range cs.Problems {
 		jc.Problems = append(jc.Problems, JSONProblem(p))
 	}
+	jc.Duplicates, jc.Reassembled = cs.Duplicates, cs.Reassembled
+	jc.TCPRetransmissions, jc.HEPPackets = cs.TCPRetransmissions, cs.HEPPackets
+	for _, f := range cs.EncryptedFlows {
+		jc.EncryptedFlows = append(jc.EncryptedFlows, JSONEncryptedFlow{
+			File: f.File, FirstFrame: f.FirstFrame, Client: f.Client.String(), Server: f.Server.String(),
+			ServerName: f.ServerName, Frames: f.Frames, Bytes: f.Bytes,
+		})
+	}
 	return jc
 }
 
@@ -174,6 +201,7 @@ func buildCall(res *sipscope.Result, c *correlate.Call, withRaw bool) JSONCall {
 		jm := JSONMessage{
 			Frame: m.Frame, File: fileName(res, m.File), Time: Timestamp(m.Time),
 			Src: m.Src.String(), Dst: m.Dst.String(), Transport: m.Transport.String(),
+			Encapsulation: m.Encapsulation, Fragments: m.Fragments,
 			Summary: m.Summary(), CSeq: cseq(m), Retransmission: m.Retransmission,
 		}
 		if withRaw {

@@ -64,6 +64,31 @@ func CaptureText(w io.Writer, cs *sipscope.CaptureSummary) {
 		span = TimeOfDay(cs.Start) + " .. " + TimeOfDay(cs.End) + " (" + Duration(cs.End.Sub(cs.Start)) + ")"
 	}
 	fmt.Fprintf(w, "  frames %d, SIP messages %d, %s\n", cs.Frames, cs.SIPMessages, span)
+	var counts []string
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{cs.Duplicates, "duplicate frames dropped"},
+		{cs.Reassembled, "IP datagrams reassembled"},
+		{cs.TCPRetransmissions, "TCP retransmissions dropped"},
+		{cs.HEPPackets, "HEP packets"},
+	} {
+		if c.n > 0 {
+			counts = append(counts, fmt.Sprintf("%s %d", c.what, c.n))
+		}
+	}
+	if len(counts) > 0 {
+		fmt.Fprintf(w, "  %s\n", strings.Join(counts, ", "))
+	}
+	for _, f := range cs.EncryptedFlows {
+		sni := ""
+		if f.ServerName != "" {
+			sni = " (" + Clean(f.ServerName, false) + ")"
+		}
+		fmt.Fprintf(w, "  SIP over TLS, not decrypted: %v -> %v%s from frame %d, %d segments, %d bytes\n",
+			f.Client, f.Server, sni, f.FirstFrame, f.Frames, f.Bytes)
+	}
 	if len(cs.Undecoded) > 0 {
 		parts := make([]string, 0, len(cs.Undecoded))
 		for _, k := range SortedKeys(cs.Undecoded) {

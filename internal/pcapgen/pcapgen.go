@@ -1,6 +1,6 @@
 // Package pcapgen writes deterministic pcap files for our own test captures:
-// Ethernet frames carrying IPv4 or IPv6 with UDP, TCP or ICMP, built with
-// gopacket and written as microsecond pcap.
+// Ethernet frames carrying IPv4 or IPv6 with UDP (fragmented too), TCP or
+// ICMP, built with gopacket and written as microsecond pcap.
 //
 // The same calls always produce the same bytes: MAC addresses derive from IP
 // addresses, IPv4 identification fields come from a counter starting at 1,
@@ -57,7 +57,7 @@ type Packet struct {
 
 	Seq, Ack uint32   // TCP
 	Flags    TCPFlags // TCP
-	MTU      int      // UDP: when > 0, split into IPv4 fragments for this MTU
+	MTU      int      // UDP: when > 0, split into IP fragments for this MTU
 	Quote    *Packet  // ICMPPortUnreachable: the offending datagram, written before
 }
 
@@ -69,8 +69,6 @@ var (
 	ErrAddress = errors.New("pcapgen: source and destination must both be IPv4 or both IPv6")
 	// ErrNotWritten: an ICMP error quotes a datagram the Writer has not written.
 	ErrNotWritten = errors.New("pcapgen: quoted packet was not written before")
-	// ErrFragmentIPv6: WriteUDPFragmented was given IPv6 addresses.
-	ErrFragmentIPv6 = errors.New("pcapgen: fragmentation is only implemented for IPv4")
 )
 
 // Linux quotes as much of the offending datagram as fits in a 576-byte
@@ -86,6 +84,8 @@ type Writer struct {
 	pw   *pcapgo.Writer
 	buf  gopacket.SerializeBuffer
 	ipID uint16
+	// ip6ID is the identification of the next IPv6 fragmented datagram.
+	ip6ID uint32
 
 	// last holds the most recent IP datagram written per flow, so an ICMP
 	// error can quote it byte for byte, IP identification included.
@@ -185,21 +185,37 @@ func (w *Writer) WriteICMPPortUnreachable(t time.Time, from netip.Addr, quoted P
 	return w.writeIP(t, flow{}, from, to, layers.IPProtocolICMPv6, icmp, gopacket.Payload(quote))
 }
 
-// WriteUDPFragmented writes one UDP datagram as IPv4 fragments that fit in
+// WriteUDPFragmented writes one UDP datagram as IP fragments that fit in
 // mtu bytes (IP header included), all with the same identification and
-// timestamp. A datagram that fits is written whole, as WriteUDP would.
+// timestamp: IPv4 fragments, or for IPv6 addresses packets with a fragment
+// header (RFC 8200 §4.5). A datagram that fits is written whole, as WriteUDP
+// would.
 func (w *Writer) WriteUDPFragmented(t time.Time, src, dst netip.AddrPort, payload []byte, mtu int) error {
-	if !src.Addr().Is4() || !dst.Addr().Is4() {
-		return ErrFragmentIPv6
+	v6 := src.Addr().Is6() && !src.Addr().Is4In6()
+	hdr := 20
+	if v6 {
+		hdr = 40 + 8 // the fragment header is in every fragment
 	}
-	if mtu < 20+8 {
+	if mtu < hdr+8 {
 		return fmt.Errorf("pcapgen: MTU %d is too small for fragments", mtu)
 	}
-	if 20+8+len(payload) <= mtu {
+	if hdr+8+len(payload) <= mtu {
 		return w.WriteUDP(t, src, dst, payload)
 	}
 	// Build the whole UDP datagram first: its checksum covers all of it.
-	ip := w.ipv4(src.Addr(), dst.Addr(), layers.IPProtocolUDP)
+	var ip gopacket.NetworkLayer
+	if v6 {
+		if !dst.Addr().Is6() {
+			return fmt.Errorf("%w: %v -> %v", ErrAddress, src, dst)
+		}
+		ip = &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP,
+			SrcIP: net.IP(src.Addr().AsSlice()), DstIP: net.IP(dst.Addr().AsSlice())}
+	} else {
+		if !dst.Addr().Unmap().Is4() {
+			return fmt.Errorf("%w: %v -> %v", ErrAddress, src, dst)
+		}
+		ip = w.ipv4(src.Addr().Unmap(), dst.Addr().Unmap(), layers.IPProtocolUDP)
+	}
 	udp := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
 	if err := udp.SetNetworkLayerForChecksum(ip); err != nil {
 		return err
@@ -208,13 +224,32 @@ func (w *Writer) WriteUDPFragmented(t time.Time, src, dst netip.AddrPort, payloa
 		return fmt.Errorf("pcapgen: %w", err)
 	}
 	dgram := append([]byte(nil), w.buf.Bytes()...)
-	step := (mtu - 20) &^ 7 // fragment offsets count 8-byte units
+	step := (mtu - hdr) &^ 7 // fragment offsets count 8-byte units
+	if v6 {
+		w.ip6ID++
+	}
 	for off := 0; off < len(dgram); off += step {
-		frag := *ip
 		end := min(off+step, len(dgram))
+		more := end < len(dgram)
+		if v6 {
+			frag := *ip.(*layers.IPv6)
+			frag.NextHeader = layers.IPProtocolIPv6Fragment
+			fh := make([]byte, 8, 8+end-off)
+			fh[0] = byte(layers.IPProtocolUDP)
+			binary.BigEndian.PutUint16(fh[2:], uint16(off/8)<<3)
+			if more {
+				fh[3] |= 1
+			}
+			binary.BigEndian.PutUint32(fh[4:], w.ip6ID)
+			if err := w.writeFrame(t, flow{}, &frag, gopacket.Payload(append(fh, dgram[off:end]...))); err != nil {
+				return err
+			}
+			continue
+		}
+		frag := *ip.(*layers.IPv4)
 		frag.FragOffset = uint16(off / 8)
 		frag.Flags = 0
-		if end < len(dgram) {
+		if more {
 			frag.Flags = layers.IPv4MoreFragments
 		}
 		if err := w.writeFrame(t, flow{}, &frag, gopacket.Payload(dgram[off:end])); err != nil {

@@ -332,10 +332,36 @@ func TestWriteUDPFragmented(t *testing.T) {
 	if len(small) != 1 {
 		t.Errorf("a datagram that fits came out in %d frames", len(small))
 	}
-	var buf bytes.Buffer
-	w, _ := pcapgen.NewWriter(&buf)
-	if err := w.WriteUDPFragmented(t0, phone6, srv6, payload, 1280); !errors.Is(err, pcapgen.ErrFragmentIPv6) {
-		t.Errorf("IPv6 fragmentation: %v", err)
+}
+
+// IPv6 fragments: each packet carries a fragment header after the fixed
+// header, with the offset in 8-byte units, the M flag on all but the last
+// and one identification; the fragments tile the UDP datagram.
+func TestWriteUDPFragmentedIPv6(t *testing.T) {
+	payload := make([]byte, 3000)
+	for i := range payload {
+		payload[i] = byte(i * 5)
+	}
+	frames := write(t, pcapgen.Packet{Time: t0, Src: phone6, Dst: srv6, Proto: pcapgen.UDP, Payload: payload, MTU: 1280})
+	// 3008 bytes of UDP in pieces of 1232, 1232 and 544.
+	if len(frames) != 3 {
+		t.Fatalf("%d fragments, want 3", len(frames))
+	}
+	var dgram []byte
+	for i, f := range frames {
+		ip := f.data[14:]
+		if ip[6] != 44 || 40+int(binary.BigEndian.Uint16(ip[4:])) != len(ip) || len(ip) > 1280 {
+			t.Fatalf("fragment %d: next header %d, %d bytes", i, ip[6], len(ip))
+		}
+		fh := ip[40:48]
+		off, more := int(binary.BigEndian.Uint16(fh[2:])>>3)*8, fh[3]&1 == 1
+		if fh[0] != 17 || off != len(dgram) || more != (i < 2) || binary.BigEndian.Uint32(fh[4:]) != 1 {
+			t.Errorf("fragment %d: next %d offset %d more %v id %d", i, fh[0], off, more, binary.BigEndian.Uint32(fh[4:]))
+		}
+		dgram = append(dgram, ip[48:]...)
+	}
+	if len(dgram) != 8+len(payload) || !bytes.Equal(dgram[8:], payload) {
+		t.Errorf("reassembled %d bytes, want %d", len(dgram), 8+len(payload))
 	}
 }
 
