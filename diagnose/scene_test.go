@@ -21,9 +21,10 @@ import (
 // correlation. Frame numbers are the order packets are added in (1-based),
 // and packets must be added in time order.
 type scene struct {
-	t     *testing.T
-	start time.Time
-	pkts  []pcapgen.Packet
+	t      *testing.T
+	start  time.Time
+	pkts   []pcapgen.Packet
+	frames map[int][]byte // frames written as they are, by frame number
 }
 
 func newScene(t *testing.T) *scene {
@@ -77,8 +78,19 @@ func (s *scene) unreachable(frame int) int {
 func (s *scene) analyze() *sipscope.Result {
 	s.t.Helper()
 	var buf bytes.Buffer
-	if err := pcapgen.WriteAll(&buf, s.pkts); err != nil {
+	w, err := pcapgen.NewWriter(&buf)
+	if err != nil {
 		s.t.Fatal(err)
+	}
+	for i, p := range s.pkts {
+		if frame, ok := s.frames[i+1]; ok {
+			err = w.WriteRaw(p.Time, frame)
+		} else {
+			err = w.Write(p)
+		}
+		if err != nil {
+			s.t.Fatalf("frame %d: %v", i+1, err)
+		}
 	}
 	path := filepath.Join(s.t.TempDir(), "scene.pcap")
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {

@@ -272,17 +272,20 @@ func dialogMismatch(c *correlate.Call, req *correlate.Message, frames frameSet, 
 	if req.Index == 0 || !earlierMessage(c, req) {
 		return "no earlier message with this Call-ID was captured: the dialog was set up before the capture started, or under another Call-ID (a B2BUA changes it)"
 	}
+	// correlate opens a dialog for an in-dialog request with unknown tags
+	// (the capture may have started inside it): such a dialog is no evidence.
 	var d *correlate.Dialog
+	var known []string
 	for _, x := range c.Dialogs {
+		if x.Created == req {
+			continue
+		}
+		known = append(known, x.FromTag+"/"+x.ToTag)
 		if x.FromTag == req.From.Tag && x.ToTag == req.To.Tag || x.FromTag == req.To.Tag && x.ToTag == req.From.Tag {
 			d = x
 		}
 	}
 	if d == nil {
-		var known []string
-		for _, x := range c.Dialogs {
-			known = append(known, x.FromTag+"/"+x.ToTag)
-		}
 		facts["known_dialogs"] = nonNil(known)
 		if len(known) == 0 {
 			return "no dialog of this Call-ID was confirmed in the capture"
