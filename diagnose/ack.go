@@ -81,7 +81,8 @@ func okGroups(t *correlate.Transaction) []okGroup {
 type ackRoute struct {
 	dst       netip.AddrPort
 	listening bool   // the UAS was seen sending or receiving there
-	via       string // "contact", "record-route" or "other"
+	via       string // "contact", "contact-bypassing-record-route", "record-route" or "other"
+	routed    bool   // the 2xx carried a Record-Route
 	acks      []*correlate.Message
 }
 
@@ -97,6 +98,8 @@ func (r *ackRoute) label(resp string) string {
 		return "its Record-Route"
 	case r.listening:
 		return "where the UAS listens"
+	case !r.routed:
+		return "not the " + resp + "'s Contact"
 	}
 	return "neither the " + resp + "'s Contact nor its Record-Route"
 }
@@ -166,7 +169,7 @@ func checkAck(c *correlate.Call, in *Input, t *correlate.Transaction, g okGroup)
 	for _, a := range acks {
 		r := byDst[a.Dst]
 		if r == nil {
-			r = &ackRoute{dst: a.Dst, listening: listening[a.Dst], via: "other"}
+			r = &ackRoute{dst: a.Dst, listening: listening[a.Dst], via: "other", routed: len(recordRoute) > 0}
 			switch {
 			case rrHops[a.Dst]:
 				r.via = "record-route"
@@ -375,6 +378,10 @@ func misroutedAdvice(r *ackRoute, resp, contact string, icmp []*correlate.ICMP) 
 			"(RFC 3261 §12.1.2, §13.2.2.4): fix the UAC's route set handling, or remove the Record-Route if the proxy need not stay in the path.", resp)
 	case "record-route":
 		return nothing + fmt.Sprintf("The ACK followed the Record-Route to %s, which did not deliver it to the UAS: check that proxy's loose routing (;lr) and dialog state.", r.dst)
+	}
+	if !r.routed {
+		return nothing + fmt.Sprintf("The %s has no Record-Route, so its ACK must go to the %s's Contact <%s> (RFC 3261 §12.1.2, §13.2.2.4), "+
+			"but the UAC sent it elsewhere: look for a static outbound proxy or destination override on the UAC.", resp, resp, contact)
 	}
 	return nothing + fmt.Sprintf("The UAC sent the ACK neither to the %s's Contact <%s> nor along its Record-Route: fix the UAC's dialog routing "+
 		"(RFC 3261 §12.1.2: the remote target is the 2xx's Contact; §13.2.2.4: the ACK follows the route set), and look for a static outbound proxy or "+

@@ -98,10 +98,19 @@ func TestAckMisroutedElsewhere(t *testing.T) {
 		s.unreachable(a)
 	}
 	f := one(t, s.analyze().Findings, "ack.misrouted")
-	wantSummary(t, f, "to 203.0.113.99:5060 (neither the 200 OK's Contact nor its Record-Route)")
+	wantSummary(t, f, "to 203.0.113.99:5060 (not the 200 OK's Contact)")
 	if fact[string](t, f, "ack_routed_by") != "other" {
 		t.Errorf("ack_routed_by %v", f.Evidence.Facts["ack_routed_by"])
 	}
+
+	s = newScene(t)
+	s.udp(0, alice, proxy, inviteMsg())
+	for i, at := range okCopies {
+		s.udp(at, proxy, alice, okMsg("sip:bob@203.0.113.20:5060", "Record-Route: <sip:203.0.113.1;lr>"))
+		s.udp(at+40*ms, alice, "203.0.113.99:5060", ackMsg("sip:bob@203.0.113.20:5060", "z9hG4bKack"+string(rune('a'+i)), 1))
+	}
+	f = one(t, s.analyze().Findings, "ack.misrouted")
+	wantSummary(t, f, "to 203.0.113.99:5060 (neither the 200 OK's Contact nor its Record-Route)")
 }
 
 func TestAckMissing(t *testing.T) {

@@ -185,15 +185,19 @@ func icmpFinding(g *icmpGroup) Finding {
 		f.Summary = fmt.Sprintf("%s from %s answered %s sent by %s to %s.", what, strings.Join(reporters, ", "), answered, g.src, g.dst)
 		f.Advice = "A time exceeded error means a routing loop or a too-small TTL on the path; a parameter problem, a malformed IP header."
 	default:
-		f.Summary = fmt.Sprintf("%s from %s answered %s sent by %s to %s: %s.", what, strings.Join(reporters, ", "), answered, g.src, g.dst, unreachableMeaning(g.desc, g.what))
+		f.Summary = fmt.Sprintf("%s from %s answered %s sent by %s to %s: %s.", what, strings.Join(reporters, ", "), answered, g.src, g.dst,
+			unreachableMeaning(g.desc, g.what, len(g.errs)))
 		f.Advice = unreachableAdvice(g.desc, g.what, g.dst)
 	}
 	f.Evidence = frames.evidence(facts)
 	return f
 }
 
-func unreachableMeaning(desc, what string) string {
+func unreachableMeaning(desc, what string, n int) string {
 	lost := "the message was lost"
+	if n > 1 {
+		lost = "the messages were lost"
+	}
 	if what != "SIP" {
 		lost = "that media direction is lost"
 	}
