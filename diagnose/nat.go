@@ -39,6 +39,9 @@ import (
 //     within it. Warning; info when the registrar's keepalives cover it.
 func init() {
 	Register(Rule{Name: "nat.", Call: natFindings})
+	// register-expiry looks for keepalives in other Call-IDs, so it sees the
+	// whole capture at once, through an index built once.
+	Register(Rule{Name: "nat.register-expiry", Capture: registerExpiryFindings})
 }
 
 // natUDPBinding is how long a NAT is taken to keep an idle UDP mapping.
@@ -52,9 +55,6 @@ func natFindings(c *correlate.Call, in *Input) []Finding {
 	out = append(out, viaMismatch(c)...)
 	out = append(out, contactFindings(c)...)
 	out = append(out, privateSDP(c)...)
-	if f, ok := registerExpiry(c, in); ok {
-		out = append(out, f)
-	}
 	return out
 }
 
@@ -448,7 +448,40 @@ func privateSDP(c *correlate.Call) []Finding {
 	return out
 }
 
-func registerExpiry(c *correlate.Call, in *Input) (Finding, bool) {
+// pingKey is a request's source address and destination address:port.
+type pingKey struct {
+	from netip.Addr
+	to   netip.AddrPort
+}
+
+func registerExpiryFindings(in *Input) []Finding {
+	// Requests other than REGISTER, by where they came from and went to:
+	// the registrar's keepalives towards a UA (OPTIONS, NOTIFY) are there.
+	var pings map[pingKey][]*correlate.Message
+	var out []Finding
+	for _, c := range in.Model.Calls {
+		if c.Registration == nil {
+			continue
+		}
+		if pings == nil {
+			pings = map[pingKey][]*correlate.Message{}
+			for _, other := range in.Model.Calls {
+				for _, m := range other.Messages {
+					if m.IsRequest && m.Method != "REGISTER" && !m.Retransmission {
+						k := pingKey{m.Src.Addr(), m.Dst}
+						pings[k] = append(pings[k], m)
+					}
+				}
+			}
+		}
+		if f, ok := registerExpiry(c, pings); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func registerExpiry(c *correlate.Call, index map[pingKey][]*correlate.Message) (Finding, bool) {
 	reg := c.Registration
 	if reg == nil || !reg.Registered || reg.Expires <= 0 || time.Duration(reg.Expires)*time.Second <= natUDPBinding {
 		return Finding{}, false
@@ -483,14 +516,7 @@ func registerExpiry(c *correlate.Call, in *Input) (Finding, bool) {
 	}
 
 	// Keepalives: requests from the registrar's address to the UA's.
-	var pings []*correlate.Message
-	for _, other := range in.Model.Calls {
-		for _, m := range other.Messages {
-			if m.IsRequest && m.Method != "REGISTER" && m.Src.Addr() == nated.Dst.Addr() && m.Dst == nated.Src && !m.Retransmission {
-				pings = append(pings, m)
-			}
-		}
-	}
+	pings := append([]*correlate.Message(nil), index[pingKey{nated.Dst.Addr(), nated.Src}]...)
 	sortByTime(pings)
 	var gap time.Duration
 	for _, d := range intervals(pings) {
