@@ -325,7 +325,7 @@ func checkAck(c *correlate.Call, in *Input, t *correlate.Transaction, g okGroup)
 		}
 		facts["ack_routed_by"] = misrouted[0].via
 		f.Summary = fmt.Sprintf("The UAS %s because no ACK reached it: the UAC sent %s to %s but the %s came from %s",
-			retransClause, count(len(acks), "ACK"), strings.Join(to, " and "), resp, first.Src)
+			retransClause, methodCount(len(acks), "ACK"), strings.Join(to, " and "), resp, first.Src)
 		if len(ackICMP) > 0 {
 			f.Summary += fmt.Sprintf("; %s came back", icmpCount(len(ackICMP), ackICMP[0].Description))
 		}

@@ -174,3 +174,17 @@ func verb(n int, one, many string) string {
 	}
 	return many
 }
+
+// methodCount formats a number of requests: "1 ACK", "3 ACKs", "2 OPTIONS",
+// "2 PUBLISHes".
+func methodCount(n int, method string) string {
+	s := strconv.Itoa(n) + " " + method
+	switch {
+	case n == 1 || strings.HasSuffix(method, "S"):
+	case strings.HasSuffix(method, "SH"):
+		s += "es"
+	default:
+		s += "s"
+	}
+	return s
+}

@@ -153,7 +153,7 @@ func icmpFinding(g *icmpGroup) Finding {
 		case len(names) > 1:
 			answered = strings.Join(names, ", ")
 		case g.msgs[0].IsRequest:
-			answered = count(len(g.msgs), names[0])
+			answered = methodCount(len(g.msgs), names[0])
 		default:
 			answered = "the " + names[0]
 			if len(g.msgs) > 1 {

@@ -3,6 +3,7 @@ package diagnose_test
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +99,19 @@ func padding(n int) string {
 		b[i] = 'x'
 	}
 	return string(b)
+}
+
+// ICMPv6 errors are linked the same way.
+func TestICMPv6Unreachable(t *testing.T) {
+	s := newScene(t)
+	msg := strings.NewReplacer("198.51.100.10:5060", "[2001:db8::10]:5060").Replace(optionsMsg("z9hG4bKo6"))
+	for _, at := range []time.Duration{0, 500 * ms, 1500 * ms} {
+		s.unreachable(s.udp(at, "[2001:db8::10]:5060", "[2001:db8::20]:5060", msg))
+	}
+	fs := s.analyze().Findings
+	f := one(t, fs, "icmp.unreachable")
+	wantSummary(t, f, "3 ICMP port unreachable errors from 2001:db8::20 answered 3 OPTIONS sent by [2001:db8::10]:5060 to [2001:db8::20]:5060")
+	wantFrames(t, f, 1, 2, 3, 4, 5, 6)
+	nr := one(t, fs, "txn.no-response")
+	wantSummary(t, nr, "went out 3 times over 1.5 s", "but 3 ICMP port unreachable errors")
 }

@@ -409,7 +409,7 @@ func cseqMismatch(c *correlate.Call) []Finding {
 		out = append(out, Finding{
 			ID: "txn.cseq-mismatch", Severity: Error, CallID: c.CallID,
 			Summary: fmt.Sprintf("%s sent by %s to %s %s CSeq %d, but the INVITE %s has CSeq %d: the UAS will not take %s as the ACK of its %s.",
-				count(len(badAck), "ACK"), a.Src, a.Dst, verb(len(badAck), "carries", "carry"), a.CSeq.Seq, verb(len(badAck), "it acknowledges", "they acknowledge"),
+				methodCount(len(badAck), "ACK"), a.Src, a.Dst, verb(len(badAck), "carries", "carry"), a.CSeq.Seq, verb(len(badAck), "it acknowledges", "they acknowledge"),
 				invite.CSeq, verb(len(badAck), "it", "them"), invite.Final.Summary()),
 			Evidence: frames.evidence(map[string]any{"acks": len(badAck), "ack_cseq": a.CSeq.Seq, "invite_cseq": invite.CSeq}),
 			Advice:   "The ACK of a 2xx must carry the INVITE's CSeq number with method ACK (RFC 3261 §13.2.2.4): fix the UAC, or the B2BUA that renumbers CSeq.",
