@@ -35,18 +35,20 @@ func callFailedFindings(c *correlate.Call, in *Input) []Finding {
 		answered := !c.AnswerTime.IsZero()
 		for _, t := range c.Transactions {
 			req := t.Request()
-			if t.Method != "INVITE" || req == nil {
+			if t.Method != "INVITE" || req == nil && t.Final == nil {
 				continue
 			}
-			if req.To.Tag != "" {
-				if code := t.FinalCode(); code >= 400 && code != 491 && reportable(t, loops) {
+			// Without the request (the capture began later) a final
+			// response is taken for the call's outcome.
+			if req != nil && req.To.Tag != "" {
+				if code := t.FinalCode(); code >= 400 && code != 491 && reportable(c, t, loops) {
 					out = append(out, failed(c, t, Warning, "the call goes on with its previous session"))
 				}
 				continue
 			}
 			last = t
 		}
-		if last != nil && !answered && reportable(last, loops) {
+		if last != nil && !answered && reportable(c, last, loops) {
 			sev := Error
 			switch last.FinalCode() {
 			case 480, 486, 487, 600, 603:
@@ -58,11 +60,11 @@ func callFailedFindings(c *correlate.Call, in *Input) []Finding {
 	}
 	var last *correlate.Transaction
 	for _, t := range c.Transactions {
-		if t.Method != "ACK" && t.Method != "CANCEL" && t.Final != nil && t.Request() != nil {
+		if t.Method != "ACK" && t.Method != "CANCEL" && t.Final != nil {
 			last = t
 		}
 	}
-	if last != nil && reportable(last, loops) {
+	if last != nil && reportable(c, last, loops) {
 		sev := Warning
 		if last.Method == "REGISTER" {
 			sev = Error
@@ -73,11 +75,11 @@ func callFailedFindings(c *correlate.Call, in *Input) []Finding {
 }
 
 // reportable says whether a failed transaction is call.failed's to report.
-func reportable(t *correlate.Transaction, loops map[string]bool) bool {
+func reportable(c *correlate.Call, t *correlate.Transaction, loops map[string]bool) bool {
 	switch code := t.FinalCode(); {
 	case code < 400, code == 408, code == 481:
 		return false
-	case code == 487 && t.Cancel != nil:
+	case code == 487 && cancelled(c, t):
 		return false
 	case (code == 401 || code == 407) && loops[t.Method]:
 		return false
@@ -89,22 +91,32 @@ func failed(c *correlate.Call, t *correlate.Transaction, sev Severity, consequen
 	req, r := t.Request(), t.Final
 	reasons, warnings := reasonHeaders(r)
 	kind := t.Method
-	if t.Method == "INVITE" && req.To.Tag != "" {
+	if t.Method == "INVITE" && req != nil && req.To.Tag != "" {
 		kind = "re-INVITE"
 	}
-	parties := fmt.Sprintf("from %s (%s)", req.From.URI.Raw, req.Src)
-	if t.Method == "INVITE" {
-		parties += " to " + req.To.URI.Raw
+	// The response copies From and To, and goes back to the requester.
+	requester := r.Dst
+	if req != nil {
+		requester = req.Src
 	}
-	f := Finding{ID: "call.failed", Severity: sev, CallID: c.CallID}
-	f.Summary = fmt.Sprintf("%s %s was rejected with %s by %s after %s%s",
-		kind, parties, r.Summary(), r.Src, seconds(r.Time.Sub(req.Time)), withReasons(reasons, warnings))
-	frames := frameSet{}
-	frames.msgs(req, r)
+	parties := fmt.Sprintf("from %s (%s)", r.From.URI.Raw, requester)
+	if t.Method == "INVITE" {
+		parties += " to " + r.To.URI.Raw
+	}
+	after := " (its request was not captured)"
 	facts := map[string]any{
 		"method": t.Method, "code": r.StatusCode, "response": r.Summary(), "responder": r.Src.String(),
-		"after_ms": millis(r.Time.Sub(req.Time)), "reason": nonNil(reasons), "warning": nonNil(warnings),
+		"reason": nonNil(reasons), "warning": nonNil(warnings),
 	}
+	if req != nil {
+		after = " after " + seconds(r.Time.Sub(req.Time))
+		facts["after_ms"] = millis(r.Time.Sub(req.Time))
+	}
+	f := Finding{ID: "call.failed", Severity: sev, CallID: c.CallID}
+	f.Summary = fmt.Sprintf("%s %s was rejected with %s by %s%s%s",
+		kind, parties, r.Summary(), r.Src, after, withReasons(reasons, warnings))
+	frames := frameSet{}
+	frames.msgs(req, r)
 	if ua := agent(r); ua != "" {
 		facts["responder_agent"] = ua
 	}
@@ -118,11 +130,12 @@ func failed(c *correlate.Call, t *correlate.Transaction, sev Severity, consequen
 			challenge = x.Final
 		}
 	}
+	credentials := req != nil && hasCredentials(req)
 	switch {
 	case r.StatusCode == 401 || r.StatusCode == 407:
 		f.Summary += ": the UA did not answer the challenge with credentials"
-		facts["credentials_sent"] = hasCredentials(req)
-	case challenge != nil && hasCredentials(req):
+		facts["credentials_sent"] = credentials
+	case challenge != nil && credentials:
 		f.Summary += fmt.Sprintf(" in reply to credentials it had asked for with %s (frame %d)", challenge.Summary(), challenge.Frame)
 		facts["credentials_sent"] = true
 		frames.msgs(challenge)
@@ -131,7 +144,7 @@ func failed(c *correlate.Call, t *correlate.Transaction, sev Severity, consequen
 		f.Summary += "; " + consequence
 	}
 	f.Summary += "."
-	f.Advice = failureAdvice(r.StatusCode, challenge != nil && hasCredentials(req))
+	f.Advice = failureAdvice(r.StatusCode, challenge != nil && credentials)
 	f.Evidence = frames.evidence(facts)
 	return f
 }
@@ -174,4 +187,22 @@ func failureAdvice(code int, afterCredentials bool) string {
 		return "The server failed to handle the request: check its logs."
 	}
 	return "See RFC 3261 §21 for the meaning of this status code and check the responder's configuration."
+}
+
+// cancelled reports whether a CANCEL targets the INVITE transaction t: linked
+// by correlate, or, when the INVITE itself was not captured, a CANCEL with
+// its CSeq number.
+func cancelled(c *correlate.Call, t *correlate.Transaction) bool {
+	if t.Cancel != nil {
+		return true
+	}
+	if t.Request() != nil {
+		return false
+	}
+	for _, x := range c.Transactions {
+		if x.Method == "CANCEL" && x.CSeq == t.CSeq {
+			return true
+		}
+	}
+	return false
 }

@@ -193,3 +193,20 @@ func TestAuthHandshakeIsNoLoop(t *testing.T) {
 	none(t, fs, "auth.")
 	none(t, fs, "call.")
 }
+
+// A capture that starts after the INVITE still tells how the call ended,
+// except when a CANCEL explains the 487.
+func TestCallFailedWithoutInvite(t *testing.T) {
+	s := newScene(t)
+	s.udp(0, bob, alice, dialogMsg("SIP/2.0 486 Busy Here", "z9hG4bKinv", 1, "INVITE", "b1"))
+	s.udp(10*ms, alice, bob, dialogMsg("ACK sip:bob@203.0.113.20 SIP/2.0", "z9hG4bKinv", 1, "ACK", "b1"))
+	f := one(t, s.analyze().Findings, "call.failed")
+	wantSummary(t, f, "INVITE from sip:alice@a.example (198.51.100.10:5060) to sip:bob@b.example was rejected with 486 Busy Here by 203.0.113.20:5060 (its request was not captured)")
+	wantFrames(t, f, 1)
+
+	s = newScene(t)
+	s.udp(0, alice, bob, dialogMsg("CANCEL sip:bob@203.0.113.20 SIP/2.0", "z9hG4bKinv", 1, "CANCEL", ""))
+	s.udp(5*ms, bob, alice, dialogMsg("SIP/2.0 200 OK", "z9hG4bKinv", 1, "CANCEL", "b1"))
+	s.udp(6*ms, bob, alice, dialogMsg("SIP/2.0 487 Request Terminated", "z9hG4bKinv", 1, "INVITE", "b1"))
+	none(t, s.analyze().Findings, "call.")
+}
