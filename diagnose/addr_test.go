@@ -64,17 +64,17 @@ func TestRetransmitSchedule(t *testing.T) {
 }
 
 func TestFollowsSchedule(t *testing.T) {
-	ms := time.Millisecond
-	want := []time.Duration{500 * ms, 1000 * ms, 2000 * ms}
+	msec := time.Millisecond
+	want := []time.Duration{500 * msec, 1000 * msec, 2000 * msec}
 	for _, tt := range []struct {
 		got []time.Duration
 		ok  bool
 	}{
-		{[]time.Duration{500 * ms, 1000 * ms, 2000 * ms}, true},
-		{[]time.Duration{540 * ms, 960 * ms, 2400 * ms}, true}, // within 25 % (and 50 ms)
-		{[]time.Duration{500 * ms, 500 * ms, 500 * ms}, false}, // no doubling
-		{[]time.Duration{500 * ms, 1000 * ms}, false},          // wrong length
-		{[]time.Duration{200 * ms, 400 * ms, 800 * ms}, false}, // T1 = 200 ms
+		{[]time.Duration{500 * msec, 1000 * msec, 2000 * msec}, true},
+		{[]time.Duration{540 * msec, 960 * msec, 2400 * msec}, true}, // within 25 % (and 50 ms)
+		{[]time.Duration{500 * msec, 500 * msec, 500 * msec}, false}, // no doubling
+		{[]time.Duration{500 * msec, 1000 * msec}, false},            // wrong length
+		{[]time.Duration{200 * msec, 400 * msec, 800 * msec}, false}, // T1 = 200 ms
 	} {
 		if got := followsSchedule(tt.got, want); got != tt.ok {
 			t.Errorf("followsSchedule(%v) = %v, want %v", tt.got, got, tt.ok)

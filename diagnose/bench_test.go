@@ -24,7 +24,7 @@ func benchModel(b *testing.B, n int) *correlate.Model {
 	frame := 0
 	send := func(at time.Duration, src, dst netip.AddrPort, text string) {
 		frame++
-		m, err := sip.Parse(sipBytes(text))
+		m, err := sip.Parse(wireSIP(text))
 		if err != nil {
 			b.Fatal(err)
 		}

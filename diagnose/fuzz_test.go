@@ -20,8 +20,8 @@ import (
 func FuzzRules(f *testing.F) {
 	for _, seed := range [][]string{
 		{inviteMsg(), okMsg("sip:bob@203.0.113.20:5070"), ackMsg("sip:bob@203.0.113.20:5070", "z9hG4bKa", 1), okMsg("sip:bob@203.0.113.20:5070")},
-		{register("z9hG4bKr1", 1, false), registerResponse("401 Unauthorized", "z9hG4bKr1", 1, challenge), register("z9hG4bKr2", 2, true),
-			registerResponse("401 Unauthorized", "z9hG4bKr2", 2, challenge)},
+		{registerMsg("z9hG4bKr1", 1, false), registerResponse("401 Unauthorized", "z9hG4bKr1", 1, digestChallenge), registerMsg("z9hG4bKr2", 2, true),
+			registerResponse("401 Unauthorized", "z9hG4bKr2", 2, digestChallenge)},
 		{optionsMsg("z9hG4bKo"), optionsMsg("z9hG4bKo"), optionsMsg("z9hG4bKo")},
 		{byeMsg("z9hG4bKbye", 2, "a1", "b1"), dialogMsg("SIP/2.0 481 Call/Transaction Does Not Exist", "z9hG4bKbye", 2, "BYE", "b1")},
 		{phoneRequest("INVITE", "sip:bob@b.example", "z9hG4bKi1", 1, "192.168.1.50:5060;rport", "Contact: <sip:phone@192.168.1.50:5060>",
@@ -30,7 +30,7 @@ func FuzzRules(f *testing.F) {
 		var b bytes.Buffer
 		for i, m := range seed {
 			b.WriteByte(byte(i * 37))
-			b.Write(sipBytes(m))
+			b.Write(wireSIP(m))
 			b.WriteByte(0)
 		}
 		f.Add(b.Bytes())

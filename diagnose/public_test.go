@@ -46,13 +46,13 @@ func TestAuthFailureCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := byID(res.Findings, "call.failed")
+	fs := findingsWithID(res.Findings, "call.failed")
 	if len(fs) != 2 {
-		t.Fatalf("%d call.failed findings, want 2:\n%s", len(fs), describe(res.Findings))
+		t.Fatalf("%d call.failed findings, want 2:\n%s", len(fs), describeFindings(res.Findings))
 	}
-	wantSummary(t, fs[0], "REGISTER", "403 Forbidden", "in reply to credentials it had asked for with 401 Unauthorized (frame 2)")
+	wantSummaryParts(t, fs[0], "REGISTER", "403 Forbidden", "in reply to credentials it had asked for with 401 Unauthorized (frame 2)")
 	if fs[0].Severity != diagnose.Error {
 		t.Errorf("REGISTER refused is %s, want error", fs[0].Severity)
 	}
-	wantFrames(t, fs[0], 2, 3, 4)
+	wantEvidenceFrames(t, fs[0], 2, 3, 4)
 }

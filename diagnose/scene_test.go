@@ -16,22 +16,22 @@ import (
 	"github.com/sipscope/sipscope/internal/pcapgen"
 )
 
-// scene builds a capture packet by packet, writes it with pcapgen and runs
+// captureScene builds a capture packet by packet, writes it with pcapgen and runs
 // the whole pipeline on it, so that rule tests exercise real decoding and
 // correlation. Frame numbers are the order packets are added in (1-based),
 // and packets must be added in time order.
-type scene struct {
+type captureScene struct {
 	t      *testing.T
 	start  time.Time
 	pkts   []pcapgen.Packet
 	frames map[int][]byte // frames written as they are, by frame number
 }
 
-func newScene(t *testing.T) *scene {
-	return &scene{t: t, start: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
+func newCaptureScene(t *testing.T) *captureScene {
+	return &captureScene{t: t, start: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)}
 }
 
-func (s *scene) add(p pcapgen.Packet) int {
+func (s *captureScene) add(p pcapgen.Packet) int {
 	s.t.Helper()
 	if n := len(s.pkts); n > 0 && p.Time.Before(s.pkts[n-1].Time) {
 		s.t.Fatalf("packet %d at %v is before the previous one", n+1, p.Time)
@@ -41,25 +41,25 @@ func (s *scene) add(p pcapgen.Packet) int {
 }
 
 // udp adds a UDP datagram carrying a SIP message written with "\n" line ends.
-func (s *scene) udp(at time.Duration, src, dst, text string) int {
+func (s *captureScene) udp(at time.Duration, src, dst, text string) int {
 	s.t.Helper()
 	return s.add(pcapgen.Packet{
 		Time: s.start.Add(at), Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst),
-		Proto: pcapgen.UDP, Payload: sipBytes(text),
+		Proto: pcapgen.UDP, Payload: wireSIP(text),
 	})
 }
 
 // tcp adds a TCP segment carrying a SIP message; seq must grow per direction.
-func (s *scene) tcp(at time.Duration, src, dst string, seq uint32, text string) int {
+func (s *captureScene) tcp(at time.Duration, src, dst string, seq uint32, text string) int {
 	s.t.Helper()
 	return s.add(pcapgen.Packet{
 		Time: s.start.Add(at), Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst),
-		Proto: pcapgen.TCP, Seq: seq, Ack: 1, Flags: pcapgen.PSH | pcapgen.ACK, Payload: sipBytes(text),
+		Proto: pcapgen.TCP, Seq: seq, Ack: 1, Flags: pcapgen.PSH | pcapgen.ACK, Payload: wireSIP(text),
 	})
 }
 
 // raw adds a UDP datagram with an arbitrary payload (RTP).
-func (s *scene) raw(at time.Duration, src, dst string, payload []byte) int {
+func (s *captureScene) raw(at time.Duration, src, dst string, payload []byte) int {
 	s.t.Helper()
 	return s.add(pcapgen.Packet{
 		Time: s.start.Add(at), Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst),
@@ -69,13 +69,13 @@ func (s *scene) raw(at time.Duration, src, dst string, payload []byte) int {
 
 // unreachable adds the ICMP port unreachable that the destination of frame
 // sends back 100 µs after it.
-func (s *scene) unreachable(frame int) int {
+func (s *captureScene) unreachable(frame int) int {
 	s.t.Helper()
 	q := s.pkts[frame-1]
 	return s.add(pcapgen.Packet{Time: q.Time.Add(100 * time.Microsecond), Src: q.Dst, Proto: pcapgen.ICMPPortUnreachable, Quote: &q})
 }
 
-func (s *scene) analyze() *sipscope.Result {
+func (s *captureScene) analyze() *sipscope.Result {
 	s.t.Helper()
 	var buf bytes.Buffer
 	w, err := pcapgen.NewWriter(&buf)
@@ -106,10 +106,10 @@ func (s *scene) analyze() *sipscope.Result {
 	return res
 }
 
-// sipBytes turns a message written with "\n" line ends into wire form:
+// wireSIP turns a message written with "\n" line ends into wire form:
 // CRLF line ends and a Content-Length that fits the body (after the first
 // blank line).
-func sipBytes(text string) []byte {
+func wireSIP(text string) []byte {
 	text = strings.TrimLeft(text, "\n")
 	head, body, _ := strings.Cut(text, "\n\n")
 	head = strings.TrimRight(head, "\n")
@@ -117,8 +117,8 @@ func sipBytes(text string) []byte {
 	return []byte(strings.ReplaceAll(head, "\n", "\r\n") + fmt.Sprintf("\r\nContent-Length: %d\r\n\r\n", len(body)) + body)
 }
 
-// byID returns the findings with the given id.
-func byID(fs []diagnose.Finding, id string) []diagnose.Finding {
+// findingsWithID returns the findings with the given id.
+func findingsWithID(fs []diagnose.Finding, id string) []diagnose.Finding {
 	var out []diagnose.Finding
 	for _, f := range fs {
 		if f.ID == id {
@@ -128,18 +128,18 @@ func byID(fs []diagnose.Finding, id string) []diagnose.Finding {
 	return out
 }
 
-// one returns the only finding with id, failing the test otherwise.
-func one(t *testing.T, fs []diagnose.Finding, id string) diagnose.Finding {
+// oneFinding returns the only finding with id, failing the test otherwise.
+func oneFinding(t *testing.T, fs []diagnose.Finding, id string) diagnose.Finding {
 	t.Helper()
-	got := byID(fs, id)
+	got := findingsWithID(fs, id)
 	if len(got) != 1 {
-		t.Fatalf("%d %s findings, want 1; all findings:\n%s", len(got), id, describe(fs))
+		t.Fatalf("%d %s findings, want 1; all findings:\n%s", len(got), id, describeFindings(fs))
 	}
 	return got[0]
 }
 
-// none fails the test if any finding has an id starting with prefix.
-func none(t *testing.T, fs []diagnose.Finding, prefix string) {
+// noFinding fails the test if any finding has an id starting with prefix.
+func noFinding(t *testing.T, fs []diagnose.Finding, prefix string) {
 	t.Helper()
 	for _, f := range fs {
 		if strings.HasPrefix(f.ID, prefix) {
@@ -148,7 +148,7 @@ func none(t *testing.T, fs []diagnose.Finding, prefix string) {
 	}
 }
 
-func describe(fs []diagnose.Finding) string {
+func describeFindings(fs []diagnose.Finding) string {
 	var b strings.Builder
 	for _, f := range fs {
 		fmt.Fprintf(&b, "  %s %s %v: %s\n", f.Severity, f.ID, f.Evidence.Frames, f.Summary)
@@ -156,14 +156,14 @@ func describe(fs []diagnose.Finding) string {
 	return b.String()
 }
 
-func wantFrames(t *testing.T, f diagnose.Finding, want ...int) {
+func wantEvidenceFrames(t *testing.T, f diagnose.Finding, want ...int) {
 	t.Helper()
 	if !slices.Equal(f.Evidence.Frames, want) {
 		t.Errorf("%s frames %v, want %v", f.ID, f.Evidence.Frames, want)
 	}
 }
 
-func wantSummary(t *testing.T, f diagnose.Finding, parts ...string) {
+func wantSummaryParts(t *testing.T, f diagnose.Finding, parts ...string) {
 	t.Helper()
 	for _, p := range parts {
 		if !strings.Contains(f.Summary, p) {
@@ -172,7 +172,7 @@ func wantSummary(t *testing.T, f diagnose.Finding, parts ...string) {
 	}
 }
 
-func fact[T any](t *testing.T, f diagnose.Finding, key string) T {
+func factOf[T any](t *testing.T, f diagnose.Finding, key string) T {
 	t.Helper()
 	v, ok := f.Evidence.Facts[key]
 	if !ok {
@@ -187,11 +187,11 @@ func fact[T any](t *testing.T, f diagnose.Finding, key string) T {
 
 // Addresses of the scenes: documentation ranges stand for public addresses.
 const (
-	alice   = "198.51.100.10:5060" // a UA with a public address
-	bob     = "203.0.113.20:5060"  // the UAS
-	proxy   = "203.0.113.1:5060"
-	natted  = "198.51.100.77:40123" // the NAT's public side of a phone at 192.168.1.50:5060
-	phoneIn = "192.168.1.50:5060"
+	uacAddr   = "198.51.100.10:5060" // a UA with a public address
+	uasAddr   = "203.0.113.20:5060"  // the UAS
+	proxyAddr = "203.0.113.1:5060"
+	natAddr   = "198.51.100.77:40123" // the NAT's public side of a phone at 192.168.1.50:5060
+	phoneLAN  = "192.168.1.50:5060"
 )
 
 // dialogMsg fills a message of the call "c1" between alice and bob.

@@ -67,9 +67,9 @@ const sippUAC = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 </scenario>
 `
 
-// freePorts returns n UDP ports on 127.0.0.1 that were free a moment ago:
+// freeUDPPorts returns n UDP ports on 127.0.0.1 that were free a moment ago:
 // the kernel picks them, so concurrent tests on this machine do not clash.
-func freePorts(t *testing.T, n int) []int {
+func freeUDPPorts(t *testing.T, n int) []int {
 	t.Helper()
 	var conns []net.PacketConn
 	var ports []int
@@ -87,20 +87,20 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
-// lockedBuffer collects a process's output for failure messages, which may
+// procOutput collects a process's output for failure messages, which may
 // read it while the process still writes.
-type lockedBuffer struct {
+type procOutput struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *procOutput) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *procOutput) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -119,7 +119,7 @@ func TestSippAckToDeadPort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	ports := freePorts(t, 5)
+	ports := freeUDPPorts(t, 5)
 	uas, uac, dead, uasMedia, uacMedia := ports[0], ports[1], ports[2], ports[3], ports[4]
 	dir := t.TempDir()
 	scenario := filepath.Join(dir, "uac.xml")
@@ -169,7 +169,7 @@ func TestSippAckToDeadPort(t *testing.T) {
 		t.Fatal("tcpdump did not start listening before the deadline")
 	}
 
-	var uasOut, uacOut lockedBuffer
+	var uasOut, uacOut procOutput
 	server := exec.CommandContext(ctx, sipp, "-sn", "uas", "-i", "127.0.0.1", "-p", fmt.Sprint(uas), "-mp", fmt.Sprint(uasMedia),
 		"-m", "1", "-timeout", "20s", "-nostdin")
 	server.Stdout, server.Stderr = &uasOut, &uasOut
@@ -207,20 +207,20 @@ func TestSippAckToDeadPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := byID(res.Findings, "ack.misrouted")
+	fs := findingsWithID(res.Findings, "ack.misrouted")
 	if len(fs) != 1 {
-		t.Fatalf("%d ack.misrouted findings, want 1; findings:\n%s\nUAS output:\n%s", len(fs), describe(res.Findings), uasOut.String())
+		t.Fatalf("%d ack.misrouted findings, want 1; findings:\n%s\nUAS output:\n%s", len(fs), describeFindings(res.Findings), uasOut.String())
 	}
 	f := fs[0]
 	if f.Severity != diagnose.Error {
 		t.Errorf("severity %s, want error", f.Severity)
 	}
 	deadAddr := fmt.Sprintf("127.0.0.1:%d", dead)
-	wantSummary(t, f, "ACKs to "+deadAddr+" (not the 200 OK's Contact)", fmt.Sprintf("the 200 OK came from 127.0.0.1:%d", uas),
+	wantSummaryParts(t, f, "ACKs to "+deadAddr+" (not the 200 OK's Contact)", fmt.Sprintf("the 200 OK came from 127.0.0.1:%d", uas),
 		"ICMP port unreachable errors came back")
-	retrans := fact[int](t, f, "retransmissions")
-	acks := fact[[]int](t, f, "ack_frames")
-	icmp := fact[[]int](t, f, "icmp_frames")
+	retrans := factOf[int](t, f, "retransmissions")
+	acks := factOf[[]int](t, f, "ack_frames")
+	icmp := factOf[[]int](t, f, "icmp_frames")
 	if retrans < 1 || len(acks) != retrans+1 || len(icmp) != len(acks) {
 		t.Errorf("%d retransmissions, ACK frames %v, ICMP frames %v: want one ACK per 200 OK and one ICMP error per ACK", retrans, acks, icmp)
 	}
