@@ -14,10 +14,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-const seedCapture = "../../testdata/freeswitch-nat.pcap"
+const seedCapturePath = "../../testdata/freeswitch-nat.pcap"
 
-// run runs sipscope with args and returns what it wrote to stdout.
-func run(t *testing.T, args ...string) (string, error) {
+// runSipscope runs sipscope with args and returns what it wrote to stdout.
+func runSipscope(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := newRootCmd(&out, &errOut)
@@ -26,8 +26,8 @@ func run(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
+// compareGolden compares got with testdata/name, or rewrites it under -update.
+func compareGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if *update {
@@ -46,18 +46,18 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestDiagnoseTable(t *testing.T) {
-	out, err := run(t, "diagnose", seedCapture)
+	out, err := runSipscope(t, "diagnose", seedCapturePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "diagnose-freeswitch-nat.txt", out)
+	compareGolden(t, "diagnose-freeswitch-nat.txt", out)
 	if !strings.Contains(out, "Findings (7): 1 error, 4 warnings, 2 info\nERROR   ack.misrouted") {
 		t.Errorf("the error does not come first:\n%s", out)
 	}
 }
 
 func TestDiagnoseJSON(t *testing.T) {
-	out, err := run(t, "diagnose", seedCapture, "--format", "json")
+	out, err := runSipscope(t, "diagnose", seedCapturePath, "--format", "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestDiagnoseJSON(t *testing.T) {
 }
 
 func TestDiagnoseCallFilter(t *testing.T) {
-	out, err := run(t, "diagnose", seedCapture, "--call", "f7724003", "--format", "json")
+	out, err := runSipscope(t, "diagnose", seedCapturePath, "--call", "f7724003", "--format", "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,17 +118,17 @@ func TestDiagnoseCallFilter(t *testing.T) {
 			t.Errorf("finding %s about %s leaked through --call", f.ID, f.CallID)
 		}
 	}
-	if _, err := run(t, "diagnose", seedCapture, "--call", "nosuchcall"); err == nil || !strings.Contains(err.Error(), "no call with Call-ID") {
+	if _, err := runSipscope(t, "diagnose", seedCapturePath, "--call", "nosuchcall"); err == nil || !strings.Contains(err.Error(), "no call with Call-ID") {
 		t.Errorf("unknown call: err = %v", err)
 	}
-	if _, err := run(t, "diagnose", seedCapture, "--format", "xml"); err == nil {
+	if _, err := runSipscope(t, "diagnose", seedCapturePath, "--format", "xml"); err == nil {
 		t.Error("--format xml was accepted")
 	}
 }
 
 // analyze shows the same findings under the calls, worst first.
 func TestAnalyzeShowsFindings(t *testing.T) {
-	out, err := run(t, "analyze", seedCapture)
+	out, err := runSipscope(t, "analyze", seedCapturePath)
 	if err != nil {
 		t.Fatal(err)
 	}
