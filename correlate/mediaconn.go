@@ -6,16 +6,16 @@ import (
 	"github.com/sipscope/sipscope/decode/sdp"
 )
 
-// MediaConnections returns the connection addresses of the message's SDP
-// body: nil when it carries no application/sdp body or the body cannot be
-// parsed. Rules read SDP addresses through it instead of parsing bodies.
-func (m *Message) MediaConnections() *sdp.Connections {
+// SDP returns the message's parsed SDP body: nil when it carries no
+// application/sdp body or the body is not SDP. Rules read SDP through it
+// instead of parsing bodies themselves.
+func (m *Message) SDP() *sdp.Session {
 	if len(m.Body) == 0 || !strings.EqualFold(m.ContentType, "application/sdp") {
 		return nil
 	}
-	c, err := sdp.ParseConnections(m.Body)
+	s, err := sdp.Parse(m.Body)
 	if err != nil {
 		return nil
 	}
-	return c
+	return s
 }

@@ -40,13 +40,13 @@ func mediaIndex(m *correlate.Model) map[netip.AddrPort]mediaAnnouncement {
 			if msg.Retransmission {
 				continue
 			}
-			conns := msg.MediaConnections()
+			conns := msg.SDP()
 			if conns == nil {
 				continue
 			}
 			for _, md := range conns.Media {
-				ap := md.AddrPort()
-				if !ap.IsValid() {
+				ap := md.Addr()
+				if !ap.IsValid() || md.Port == 0 {
 					continue
 				}
 				if _, ok := idx[ap]; !ok {

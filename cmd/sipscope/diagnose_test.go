@@ -3,16 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 const seedCapturePath = "../../testdata/freeswitch-nat.pcap"
 
@@ -26,31 +21,12 @@ func runSipscope(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// compareGolden compares got with testdata/name, or rewrites it under -update.
-func compareGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/sipscope -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run go test ./cmd/sipscope -update and review the diff):\n%s", path, got)
-	}
-}
-
 func TestDiagnoseTable(t *testing.T) {
 	out, err := runSipscope(t, "diagnose", seedCapturePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareGolden(t, "diagnose-freeswitch-nat.txt", out)
+	golden(t, "diagnose-freeswitch-nat.txt", out)
 	if !strings.Contains(out, "Findings (7): 1 error, 4 warnings, 2 info\nERROR   ack.misrouted") {
 		t.Errorf("the error does not come first:\n%s", out)
 	}

@@ -27,6 +27,9 @@ type Session struct {
 	Media      []Media
 	// Warnings lists the lines that were skipped, with why.
 	Warnings []string
+	// Lenient says why pion/sdp rejected the body, which was then read line
+	// by line; "" when pion/sdp parsed it.
+	Lenient string
 }
 
 // Media is one m= section.
@@ -83,13 +86,27 @@ var staticPT = [35]string{
 const maxMedia = 64
 
 // Parse reads a session description. Lines may end in CRLF or LF. It fails
-// only when the body is not SDP at all; bad lines are skipped and listed in
-// Session.Warnings.
+// only when the body is not SDP at all.
+//
+// pion/sdp parses it first; when pion rejects the body (it is strict about
+// line order and syntax, and real equipment is not), the body is read line
+// by line instead: bad lines are skipped and listed in Session.Warnings.
 func Parse(body []byte) (*Session, error) {
 	body = bytes.TrimLeft(body, " \t\r\n")
 	if !bytes.HasPrefix(body, []byte("v=")) {
 		return nil, ErrNotSDP
 	}
+	s, err := fromPion(body)
+	if err == nil {
+		return s, nil
+	}
+	s = parseLines(body)
+	s.Lenient = err.Error()
+	return s, nil
+}
+
+// parseLines is the tolerant reader: every line on its own.
+func parseLines(body []byte) *Session {
 	s := &Session{}
 	var cur *Media
 	rtcpSet := false
@@ -212,7 +229,7 @@ func Parse(body []byte) (*Session, error) {
 		}
 	}
 	finish()
-	return s, nil
+	return s
 }
 
 // parseConnection reads "IN IP4 192.0.2.1" (a multicast "/ttl" suffix is

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -148,5 +149,27 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := Parse(body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// pion/sdp parses well-formed bodies; the line reader takes over, with the
+// reason noted, where real equipment breaks pion's rules.
+func TestParseStrictThenLenient(t *testing.T) {
+	good := "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\na=sendonly\r\n"
+	s, err := Parse([]byte(good))
+	if err != nil || s.Lenient != "" {
+		t.Fatalf("well-formed body: err %v, lenient %q", err, s.Lenient)
+	}
+	if m := s.Media[0]; m.Addr().String() != "192.0.2.1:4000" || m.Direction != "sendonly" || m.Codecs["8"] != "PCMA/8000" || m.RTCPPort != 4001 {
+		t.Errorf("pion path gave %+v", m)
+	}
+	// No s= line: pion refuses, the line reader reads the same facts.
+	bad := strings.Replace(good, "s=-\r\n", "", 1)
+	s2, err := Parse([]byte(bad))
+	if err != nil || s2.Lenient == "" {
+		t.Fatalf("body without s=: err %v, lenient %q", err, s2.Lenient)
+	}
+	if m := s2.Media[0]; m.Addr().String() != "192.0.2.1:4000" || m.Direction != "sendonly" || m.Codecs["8"] != "PCMA/8000" {
+		t.Errorf("line reader gave %+v", m)
 	}
 }
