@@ -37,6 +37,9 @@ type Decoder struct {
 	decoded []gopacket.LayerType
 
 	tcpStreams *tcpStreams
+
+	media     MediaHandler // h, when it wants RTP and RTCP
+	rtpPacket RTPPacket    // reused for every RTP packet
 }
 
 // NewDecoder returns a Decoder that sends what it finds to h.
@@ -54,6 +57,7 @@ func NewDecoder(h Handler) *Decoder {
 		d.parsers[first] = p
 	}
 	d.tcpStreams = newTCPStreams()
+	d.media, _ = h.(MediaHandler)
 	return d
 }
 

@@ -65,6 +65,9 @@ type Stats struct {
 	UDP, TCP    int
 	SIPMessages int
 	ICMPErrors  int
+	// RTP and RTCP count datagrams that parsed as RTP or RTCP, on any
+	// flow: correlation decides which are media of a call.
+	RTP, RTCP int
 	// Undecoded counts frames or messages that could not be decoded, by reason.
 	Undecoded map[string]int
 	// Problems lists the first MaxProblems undecodable frames with their reason.
