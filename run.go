@@ -17,6 +17,9 @@ import (
 // Options says what to analyse.
 type Options struct {
 	Files []string // capture files; "-" is standard input
+	// HeuristicRTP also finds RTP streams no SDP in the capture announced
+	// (see correlate.Options).
+	HeuristicRTP bool
 }
 
 // CaptureSummary describes the input as a whole.
@@ -58,7 +61,7 @@ func Analyze(opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer set.Close()
-	b := correlate.NewBuilder()
+	b := correlate.NewBuilderWith(correlate.Options{HeuristicRTP: opts.HeuristicRTP})
 	dec := decode.NewDecoder(b)
 	res := &Result{}
 	for {

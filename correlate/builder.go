@@ -10,13 +10,15 @@ import (
 )
 
 // Builder correlates SIP messages as they arrive. It implements
-// decode.Handler. Call Model once the input has ended.
+// decode.Handler, and decode.MediaHandler for RTP and RTCP (media_rtp.go).
+// Call Model once the input has ended.
 type Builder struct {
 	calls    map[string]*Call
 	order    []*Call
 	last     time.Time
 	icmp     []*ICMP
 	lastSent map[addrPair]*Message
+	media    mediaState
 }
 
 // NewBuilder returns an empty Builder.
@@ -48,6 +50,7 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 	c.trackDialog(m)
 	c.trackTimes(m)
 	b.noteSent(m)
+	b.mediaSIP(c, m)
 }
 
 // Observe tells the builder that the capture reached t, so that timeouts are
@@ -64,7 +67,9 @@ func (b *Builder) Model() *Model {
 	for _, c := range b.order {
 		c.finish(b.last)
 	}
-	return &Model{Calls: b.order, ICMP: b.icmp, End: b.last}
+	model := &Model{Calls: b.order, ICMP: b.icmp, End: b.last}
+	b.finishMedia(model)
+	return model
 }
 
 func kindOf(method string) string {
