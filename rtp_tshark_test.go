@@ -33,8 +33,8 @@ func (k streamKey) String() string { return fmt.Sprintf("%s -> %s 0x%08X", k.src
 
 // tsharkStream is one line of tshark's -z rtp,streams.
 type tsharkStream struct {
-	payload                          string
-	packets, lost                    int
+	payload                         string
+	packets, lost                   int
 	maxDelta, maxJitter, meanJitter float64
 }
 
