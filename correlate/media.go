@@ -77,7 +77,7 @@ type Negotiation struct {
 }
 
 // mediaLine returns the i-th m= line of an SDP, or nil.
-func (s *SDP) mediaLine(i int) *sdp.Media {
+func (s *SDP) mediaLine(i int) *sdp.MediaLine {
 	if s == nil || i < 0 || i >= len(s.Session.Media) {
 		return nil
 	}

@@ -26,7 +26,7 @@ func (b *Builder) finishMedia(model *Model) {
 	model.Media = m.stats
 }
 
-func isRTPLine(l *sdp.Media) bool {
+func isRTPLine(l *sdp.MediaLine) bool {
 	return l != nil && strings.Contains(l.Proto, "RTP") && l.Port > 0 && !l.OnHold()
 }
 
@@ -55,7 +55,7 @@ func (cm *CallMedia) buildFlows() {
 			}
 			for _, dir := range []struct {
 				from, to *SDP
-				fl, tl   *sdp.Media
+				fl, tl   *sdp.MediaLine
 			}{{n.Offer, n.Answer, off, ans}, {n.Answer, n.Offer, ans, off}} {
 				f := flow(i, dir.from.Role)
 				if dir.fl.Direction.Sends() && dir.tl.Direction.Receives() && dir.tl.RTP().IsValid() {

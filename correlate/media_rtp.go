@@ -62,10 +62,10 @@ type binding struct {
 	media int
 }
 
-func (bd *binding) line() *sdp.Media { return bd.sdp.mediaLine(bd.media) }
+func (bd *binding) line() *sdp.MediaLine { return bd.sdp.mediaLine(bd.media) }
 
 // peerLine is the other side's m= line in the same exchange.
-func (bd *binding) peerLine() *sdp.Media {
+func (bd *binding) peerLine() *sdp.MediaLine {
 	if bd.neg == nil {
 		return nil
 	}
@@ -291,7 +291,7 @@ func (s *Stream) answerSDP() *SDP {
 	return nil
 }
 
-func (s *Stream) answer() *sdp.Media {
+func (s *Stream) answer() *sdp.MediaLine {
 	a := s.answerSDP()
 	if a == nil {
 		return nil

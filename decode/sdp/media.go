@@ -63,7 +63,7 @@ type Session struct {
 	// description repeated with the same origin describes no change
 	// (RFC 3264 §8).
 	Origin string
-	Media  []Media
+	Media  []MediaLine
 	// Lenient is set when pion/sdp rejected the description and it was read
 	// line by line instead; Warnings says why.
 	Lenient  bool
@@ -76,8 +76,8 @@ type Codec struct {
 	rtp.Codec
 }
 
-// Media is one m= line.
-type Media struct {
+// MediaLine is one m= line.
+type MediaLine struct {
 	Index int    // 0-based position among the m= lines: offer and answer pair by it
 	Type  string // audio, video, image, ...
 	Port  int    // 0 means the stream is rejected or disabled
@@ -101,7 +101,7 @@ type Media struct {
 
 // RTP returns where the writer wants to receive RTP; invalid when the
 // address is a name or the port is 0.
-func (m *Media) RTP() netip.AddrPort {
+func (m *MediaLine) RTP() netip.AddrPort {
 	if !m.Addr.IsValid() || m.Port <= 0 || m.Port > 65535 {
 		return netip.AddrPort{}
 	}
@@ -110,11 +110,11 @@ func (m *Media) RTP() netip.AddrPort {
 
 // OnHold reports whether the line puts media on hold the RFC 2543 way:
 // connection address 0.0.0.0 (or ::).
-func (m *Media) OnHold() bool { return m.Addr.IsValid() && m.Addr.IsUnspecified() }
+func (m *MediaLine) OnHold() bool { return m.Addr.IsValid() && m.Addr.IsUnspecified() }
 
 // Codec returns what payload type pt stands for on this line: its rtpmap,
 // else the static table for pt below 96.
-func (m *Media) Codec(pt uint8) (rtp.Codec, bool) {
+func (m *MediaLine) Codec(pt uint8) (rtp.Codec, bool) {
 	for _, c := range m.Codecs {
 		if c.PayloadType == pt {
 			return c.Codec, true
@@ -124,7 +124,7 @@ func (m *Media) Codec(pt uint8) (rtp.Codec, bool) {
 }
 
 // HasFormat reports whether pt is listed on the m= line.
-func (m *Media) HasFormat(pt uint8) bool {
+func (m *MediaLine) HasFormat(pt uint8) bool {
 	for _, f := range m.Formats {
 		if f == pt {
 			return true
@@ -173,7 +173,7 @@ func Parse(body []byte) (*Session, error) {
 	s.Origin = r.origin
 	sessionDir, _ := direction(r.attrs)
 	for i, rm := range r.media {
-		m := Media{Index: i, Type: rm.typ, Proto: rm.proto, Direction: sessionDir}
+		m := MediaLine{Index: i, Type: rm.typ, Proto: rm.proto, Direction: sessionDir}
 		m.Port, _ = strconv.Atoi(strings.SplitN(rm.port, "/", 2)[0])
 		for _, f := range rm.formats {
 			if n, err := strconv.ParseUint(f, 10, 7); err == nil {
@@ -216,7 +216,7 @@ func direction(attrs []attr) (Direction, bool) {
 	return SendRecv, false
 }
 
-func (m *Media) readAttributes(attrs []attr, s *Session) {
+func (m *MediaLine) readAttributes(attrs []attr, s *Session) {
 	rtcpPort := 0
 	rtcpHost := ""
 	for _, a := range attrs {

@@ -63,7 +63,7 @@ func TestParse(t *testing.T) {
 		in   string
 		want *Session
 	}{
-		{"phone offer", phoneOffer, &Session{Origin: "doubango 1983 678902", Media: []Media{{
+		{"phone offer", phoneOffer, &Session{Origin: "doubango 1983 678902", Media: []MediaLine{{
 			Type: "audio", Port: 54898, Proto: "RTP/AVP", Formats: []uint8{8, 0, 3, 111, 101},
 			Host: "192.168.1.107", Addr: netip.MustParseAddr("192.168.1.107"),
 			RTCP: netip.MustParseAddrPort("192.168.1.107:54898"), RTCPMux: true,
@@ -71,7 +71,7 @@ func TestParse(t *testing.T) {
 				codec(111, "opus", 48000, 2), codec(101, "telephone-event", 8000, 1)},
 			SSRCs: []uint32{3992734018}, Ptime: 20,
 		}}}},
-		{"FreeSWITCH answer", fsAnswer, &Session{Origin: "FreeSWITCH 1535391023 1535391024", Media: []Media{{
+		{"FreeSWITCH answer", fsAnswer, &Session{Origin: "FreeSWITCH 1535391023 1535391024", Media: []MediaLine{{
 			Type: "audio", Port: 60706, Proto: "RTP/AVP", Formats: []uint8{8, 101},
 			Host: "47.98.109.96", Addr: netip.MustParseAddr("47.98.109.96"),
 			RTCP: netip.MustParseAddrPort("47.98.109.96:60706"), RTCPMux: true,
@@ -87,7 +87,7 @@ t=0 0
 a=recvonly
 m=audio 6000 RTP/AVP 0 18
 a=rtpmap:0 PCMU/8000
-`, &Session{Origin: "user1 53655765 2353687637", Media: []Media{{
+`, &Session{Origin: "user1 53655765 2353687637", Media: []MediaLine{{
 			Type: "audio", Port: 6000, Proto: "RTP/AVP", Formats: []uint8{0, 18},
 			Host: "127.0.0.1", Addr: netip.MustParseAddr("127.0.0.1"),
 			RTCP: netip.MustParseAddrPort("127.0.0.1:6001"), Direction: RecvOnly,
@@ -108,7 +108,7 @@ a=inactive
 a=rtcp:5001 IN IP6 2001:db8::3
 m=video 0 RTP/AVP 96
 a=rtpmap:96 H264/90000
-`, &Session{Origin: "- 1 2", Media: []Media{{
+`, &Session{Origin: "- 1 2", Media: []MediaLine{{
 			Type: "audio", Port: 4000, Proto: "RTP/AVP", Formats: []uint8{9},
 			Host: "2001:db8::2", Addr: netip.MustParseAddr("2001:db8::2"),
 			RTCP: netip.MustParseAddrPort("[2001:db8::3]:5001"), Direction: Inactive,
@@ -126,7 +126,7 @@ s=-
 c=IN IP4 gw.example.com
 t=0 0
 m=image 4002 udptl t38
-`, &Session{Origin: "- 1 1", Media: []Media{{Type: "image", Port: 4002, Proto: "udptl", Host: "gw.example.com"}},
+`, &Session{Origin: "- 1 1", Media: []MediaLine{{Type: "image", Port: 4002, Proto: "udptl", Host: "gw.example.com"}},
 			// pion/sdp knows no "image" media.
 			Lenient: true, Warnings: []string{"pion/sdp rejected it (sdp: invalid value `image`); read line by line"}}},
 	} {
