@@ -363,7 +363,7 @@ func mediaStreamQuality(callID string, streams []*correlate.Stream, parties map[
 		if pct := s.LossPercent(); pct >= MediaLossWarning {
 			f := Finding{
 				ID: "media.loss", Severity: Warning, CallID: callID,
-				Summary: fmt.Sprintf("%s lost %.1f%% of its packets (%d of %d).", what, pct, s.Lost, s.Expected),
+				Summary:  fmt.Sprintf("%s lost %.1f%% of its packets (%d of %d).", what, pct, s.Lost, s.Expected),
 				Evidence: Evidence{Frames: mediaFramesOf(s.FirstFrame, s.LastFrame), Facts: facts()},
 				Advice: "The packets were lost between the sender and the capture point: look for a saturated uplink, Wi-Fi, " +
 					"a duplex mismatch or missing QoS (DSCP EF) on that path; a capture nearer the sender narrows it down.",
@@ -380,7 +380,7 @@ func mediaStreamQuality(callID string, streams []*correlate.Stream, parties map[
 		if s.ClockRate > 0 && (s.MaxJitterMS >= MediaJitterWarningMS || s.MeanJitterMS >= MediaJitterErrorMS) {
 			f := Finding{
 				ID: "media.jitter", Severity: Warning, CallID: callID,
-				Summary: fmt.Sprintf("%s arrives with up to %.1f ms of jitter (mean %.1f ms).", what, s.MaxJitterMS, s.MeanJitterMS),
+				Summary:  fmt.Sprintf("%s arrives with up to %.1f ms of jitter (mean %.1f ms).", what, s.MaxJitterMS, s.MeanJitterMS),
 				Evidence: Evidence{Frames: mediaFramesOf(s.FirstFrame, s.MaxDeltaFrame), Facts: facts()},
 				Advice: "Packets bunch up between the sender and the capture point: congestion or missing QoS on that path. " +
 					"A larger or adaptive jitter buffer at the receiver hides some of it at the cost of delay.",
