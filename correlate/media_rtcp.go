@@ -11,9 +11,13 @@ import (
 const maxSRSeen = 4096
 
 // srKey names a sender report the way a receiver echoes it: the sender's
-// SSRC and the middle 32 bits of its NTP time.
+// SSRC and the middle 32 bits of its NTP time, and the flow it went on (a
+// relay may forward the same SR on two legs; the report that echoes it
+// comes back on the reverse flow). The flow is zero in the key of the last
+// SR seen on any flow, used when no SR went on the reverse flow (NAT).
 type srKey struct {
 	ssrc, lsr uint32
+	flow      addrPair
 }
 
 // HandleRTCP attaches an RTCP packet's reports to the streams they are
@@ -40,7 +44,8 @@ func (b *Builder) HandleRTCP(p *decode.RTCPPacket) {
 		if len(m.srSeen) >= maxSRSeen {
 			clear(m.srSeen)
 		}
-		m.srSeen[srKey{si.SSRC, si.LSR()}] = p.Time
+		m.srSeen[srKey{si.SSRC, si.LSR(), addrPair{p.Src, p.Dst}}] = p.Time
+		m.srSeen[srKey{ssrc: si.SSRC, lsr: si.LSR()}] = p.Time
 		if s := m.streamOf(si.SSRC, call, p, false); s != nil {
 			s.RTCP.SenderReports++
 			matched = true
@@ -73,21 +78,28 @@ func (b *Builder) HandleRTCP(p *decode.RTCPPacket) {
 
 // streamOf finds the stream with an SSRC that an RTCP packet from p.Src
 // talks about: received by that host when towardsReporter, else sent by
-// it. Streams of the packet's call come first; a stream of no call (the
-// heuristic's) will do when the host matches.
+// it. When no stream has the host (a NAT between the reporter and the
+// capture point), the one stream of the packet's call with that SSRC and
+// not the other way round will do: never a stream the reporter itself
+// sends, when it reports on what it receives.
 func (m *mediaState) streamOf(ssrc uint32, call *Call, p *decode.RTCPPacket, towardsReporter bool) *Stream {
 	var fallback *Stream
+	candidates := 0
 	for _, s := range m.bySSRC[ssrc] {
-		host := s.Src.Addr()
+		host, other := s.Src.Addr(), s.Dst.Addr()
 		if towardsReporter {
-			host = s.Dst.Addr()
+			host, other = other, host
 		}
 		switch {
 		case host == p.Src.Addr() && (call == nil || s.Call == call):
 			return s
-		case call != nil && s.Call == call && fallback == nil:
+		case call != nil && s.Call == call && other != p.Src.Addr():
 			fallback = s
+			candidates++
 		}
+	}
+	if candidates != 1 {
+		return nil
 	}
 	return fallback
 }
@@ -105,9 +117,11 @@ func (m *mediaState) report(s *Stream, p *decode.RTCPPacket, r rtp.ReceptionRepo
 	if r.LSR == 0 {
 		return
 	}
-	sent, ok := m.srSeen[srKey{r.Source, r.LSR}]
+	sent, ok := m.srSeen[srKey{r.Source, r.LSR, addrPair{p.Dst, p.Src}}]
 	if !ok {
-		return
+		if sent, ok = m.srSeen[srKey{ssrc: r.Source, lsr: r.LSR}]; !ok {
+			return
+		}
 	}
 	rtt := p.Time.Sub(sent) - r.DelaySinceLastSR()
 	if rtt < 0 || rtt > time.Minute {
