@@ -165,7 +165,8 @@ func (s *rtpStats) add(t time.Time, file, frame int, seq uint16, ts uint32, pt u
 func (s *rtpStats) countDistinct(seq uint16) {
 	if !s.started {
 		s.maxExt, s.minExt = int64(seq), int64(seq)
-		s.window[seq%seqWindow/64] |= 1 << (seq % 64)
+		word, bit := s.slot(s.maxExt)
+		*word |= bit
 		return
 	}
 	ext := s.maxExt + int64(int16(seq-uint16(s.maxExt)))
@@ -174,7 +175,8 @@ func (s *rtpStats) countDistinct(seq uint16) {
 			s.window = [16]uint64{}
 		} else {
 			for e := s.maxExt + 1; e <= ext; e++ {
-				s.window[e%seqWindow/64] &^= 1 << (e % 64)
+				word, bit := s.slot(e)
+				*word &^= bit
 			}
 		}
 		s.maxExt = ext
@@ -183,13 +185,19 @@ func (s *rtpStats) countDistinct(seq uint16) {
 	if s.maxExt-ext >= seqWindow {
 		return // too old to tell
 	}
-	bit := uint64(1) << (ext % 64)
-	word := &s.window[ext%seqWindow/64]
+	word, bit := s.slot(ext)
 	if *word&bit != 0 {
 		s.duplicates++
 		return
 	}
 	*word |= bit
+}
+
+// slot returns the window word and bit of an extended sequence number,
+// which may be negative when packets older than the first arrive late.
+func (s *rtpStats) slot(ext int64) (*uint64, uint64) {
+	i := uint64(ext) % seqWindow
+	return &s.window[i/64], 1 << (i % 64)
 }
 
 // expected is the number of packets the sequence numbers span.

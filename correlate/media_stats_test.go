@@ -155,3 +155,39 @@ func TestStatsSkew(t *testing.T) {
 		t.Errorf("max skew %v, want -3 (packet 3 arrived 3 ms after its timestamp)", s.maxSkew)
 	}
 }
+
+// FuzzStreamStats feeds arbitrary packet sequences: five bytes a packet
+// (sequence step, timestamp step, arrival step, payload type, marker).
+// Whatever arrives, loss is never negative, distinct packets never exceed
+// the span, and no figure is NaN.
+func FuzzStreamStats(f *testing.F) {
+	f.Add([]byte{1, 160, 20, 8, 0, 1, 160, 20, 8, 0, 0, 0, 1, 8, 0, 255, 96, 3, 13, 1})
+	f.Add([]byte{1, 0, 20, 101, 1, 1, 0, 20, 101, 0, 200, 200, 200, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		var s rtpStats
+		st := &Stream{}
+		seq, ts, at := uint16(65530), uint32(math.MaxUint32-1000), t0
+		for i := 0; i+5 <= len(b); i += 5 {
+			seq += uint16(int8(b[i]))
+			ts += uint32(int32(int8(b[i+1])) * 40)
+			at = at.Add(time.Duration(b[i+2]) * time.Millisecond)
+			pt := b[i+3] & 0x7f
+			clock := 8000
+			if pt >= 96 {
+				clock = 0
+			}
+			st.Packets++
+			s.add(at, 0, i/5+1, seq, ts, pt, b[i+4]&1 == 1, clock)
+		}
+		s.fill(st)
+		if st.Lost < 0 || st.Packets-st.Duplicates > st.Expected && st.Packets > 0 {
+			t.Fatalf("packets %d, duplicates %d, expected %d, lost %d", st.Packets, st.Duplicates, st.Expected, st.Lost)
+		}
+		for _, v := range []float64{st.MeanDeltaMS, st.MaxDeltaMS, st.MeanJitterMS, st.MaxJitterMS, st.MaxSkewMS} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("figure %v", v)
+			}
+		}
+	})
+}
