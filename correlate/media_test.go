@@ -316,3 +316,23 @@ func TestMultipartSDP(t *testing.T) {
 		t.Fatalf("SDPs %+v", c.Media.SDPs)
 	}
 }
+
+// An UPDATE with SDP during early media is a new offer, its 200 the answer;
+// media to the new address binds to the UPDATE's exchange.
+func TestUpdateOffer(t *testing.T) {
+	f := newFlow(t)
+	f.send(0, alice, bob, withBody(invite("z9hG4bK1", 1, ""), sdpBodyFor(aliceRTP, 1)))
+	f.send(50*time.Millisecond, bob, alice, withBody(response(183, "Session Progress", "z9hG4bK1", 1, "INVITE", "b1"), sdpBodyFor(bobRTP, 1)))
+	moved := netip.MustParseAddrPort("10.0.0.1:4100")
+	f.send(500*time.Millisecond, alice, bob, withBody(request("UPDATE", "z9hG4bK5", 2, "b1"), sdpBodyFor(moved, 2)))
+	f.send(520*time.Millisecond, bob, alice, withBody(response(200, "OK", "z9hG4bK5", 2, "UPDATE", "b1"), sdpBodyFor(bobRTP, 2)))
+	f.audio(600*time.Millisecond, 10, bobRTP, moved, 3)
+	c := f.call()
+	n := c.Media.Negotiations
+	if len(n) != 2 || n[1].Offer.Message.Method != "UPDATE" || n[1].Answer == nil || n[1].Answer.Message.CSeq.Method != "UPDATE" {
+		t.Fatalf("exchanges: %d, second offer %v", len(n), n[len(n)-1].Offer.Message.Summary())
+	}
+	if s := c.Media.Streams[0]; s.SDP != n[1].Offer || s.To != RoleCaller || s.ExpectedSrc != bobRTP {
+		t.Errorf("stream bound to frame %d, to %s, expected source %v", s.SDP.Message.Frame, s.To, s.ExpectedSrc)
+	}
+}
