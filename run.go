@@ -37,6 +37,9 @@ type Options struct {
 	// Correlate tunes the streaming limits; OnCall and OnEvent above win
 	// over the same fields here.
 	Correlate correlate.Options
+	// HeuristicRTP also finds RTP streams no SDP in the capture announced
+	// (see correlate.Options).
+	HeuristicRTP bool
 }
 
 // CaptureSummary describes the input as a whole.
@@ -122,11 +125,10 @@ func NewPipeline(opts Options) *Pipeline {
 	if opts.OnCall != nil {
 		co.OnCall = p.callDone
 	}
-	if co.OnCall != nil || co.OnEvent != nil {
-		p.b = correlate.NewBuilderWith(co)
-	} else {
-		p.b = correlate.NewBuilder()
+	if opts.HeuristicRTP {
+		co.HeuristicRTP = true
 	}
+	p.b = correlate.NewBuilderWith(co)
 	p.dec = decode.NewDecoder(p.b)
 	if opts.KeepDuplicates {
 		p.dec.DuplicateWindow = 0

@@ -10,7 +10,8 @@ import (
 )
 
 // Builder correlates SIP messages as they arrive. It implements
-// decode.Handler. Call Model once the input has ended.
+// decode.Handler, and decode.MediaHandler for RTP and RTCP (media_rtp.go).
+// Call Model once the input has ended.
 type Builder struct {
 	opts      Options
 	stats     Stats
@@ -20,6 +21,7 @@ type Builder struct {
 	lastSweep time.Time
 	icmp      []*ICMP
 	lastSent  map[addrPair]*Message
+	media     mediaState
 }
 
 // NewBuilder returns an empty Builder that keeps every call until Model.
@@ -54,6 +56,7 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 	c.trackDialog(m)
 	c.trackTimes(m)
 	b.noteSent(m)
+	b.mediaSIP(c, m)
 	b.events(c, m, isNew)
 }
 
@@ -73,12 +76,16 @@ func (b *Builder) Model() *Model {
 			b.flush(c, b.last)
 		}
 		b.order = nil
-		return &Model{ICMP: b.icmp, End: b.last}
+		model := &Model{ICMP: b.icmp, End: b.last}
+		b.finishMedia(model) // what is left: streams bound to no call
+		return model
 	}
 	for _, c := range b.order {
 		c.finish(b.last)
 	}
-	return &Model{Calls: b.order, ICMP: b.icmp, End: b.last}
+	model := &Model{Calls: b.order, ICMP: b.icmp, End: b.last}
+	b.finishMedia(model)
+	return model
 }
 
 func kindOf(method string) string {

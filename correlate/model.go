@@ -120,6 +120,9 @@ type Call struct {
 	Retransmissions int
 	ICMP            []*ICMP // ICMP errors answering this call's messages
 
+	// Media is what the SDP said and what RTP flowed (media.go).
+	Media CallMedia
+
 	// Setup times; zero when not applicable.
 	InviteTime time.Time // first INVITE
 	RingTime   time.Time // first 18x to it
@@ -156,6 +159,10 @@ type Model struct {
 	// End is the time of the last frame of the capture; states like
 	// "timed out" are judged against it.
 	End time.Time
+	// Streams holds every RTP stream, bound to a call or not, in order of
+	// its first packet; Media counts what was not kept (media.go).
+	Streams []*Stream
+	Media   MediaStats
 }
 
 // Find returns the calls whose Call-ID is id; when none matches exactly, the

@@ -111,7 +111,7 @@ func linkKeys(c *Call) []string {
 			continue
 		}
 		for i := range s.Media {
-			if a := s.Media[i].Addr(); usableMedia(a) {
+			if a := s.Media[i].RTP(); usableMedia(a) {
 				set["sdp|"+a.String()] = true
 			}
 		}

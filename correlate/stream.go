@@ -29,6 +29,11 @@ type Options struct {
 	MaxCalls int
 	// MaxICMP bounds the ICMP errors kept that quote no known call.
 	MaxICMP int
+	// HeuristicRTP also collects RTP on flows no SDP in the capture
+	// announced: version 2, a plausible payload type, and sequence numbers
+	// and timestamps that advance over HeuristicPackets packets. Off by
+	// default, since any UDP can look like RTP for a packet or two.
+	HeuristicRTP bool
 }
 
 // Defaults for Options.
@@ -85,6 +90,7 @@ func NewBuilderWith(opts Options) *Builder {
 	}
 	b := NewBuilder()
 	b.opts = opts
+	b.media.opts = opts
 	return b
 }
 
@@ -192,6 +198,7 @@ func (b *Builder) flush(c *Call, now time.Time) {
 	if b.calls[c.CallID] == c {
 		delete(b.calls, c.CallID)
 	}
+	b.flushMedia(c)
 	b.stats.Flushed++
 	b.opts.OnCall(c)
 }

@@ -62,8 +62,11 @@ type Decoder struct {
 	decoded []gopacket.LayerType
 
 	tcpStreams *tcpStreams
-	frags      *reassembler
-	dups       duplicates
+
+	media     MediaHandler // h, when it wants RTP and RTCP
+	rtpPacket RTPPacket    // reused for every RTP packet
+	frags     *reassembler
+	dups      duplicates
 }
 
 // DefaultDuplicateWindow is the DuplicateWindow of a new Decoder: copies of
@@ -106,6 +109,7 @@ func NewDecoder(h Handler) *Decoder {
 	}
 	d.tcpStreams = newTCPStreams()
 	d.frags = newReassembler()
+	d.media, _ = h.(MediaHandler)
 	return d
 }
 

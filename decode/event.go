@@ -86,6 +86,9 @@ type Stats struct {
 	// EncryptedFlows lists the TLS flows on SIP ports (SIP over TLS, not
 	// decrypted), the first MaxEncryptedFlows of them.
 	EncryptedFlows []EncryptedFlow
+	// RTP and RTCP count datagrams that parsed as RTP or RTCP, on any
+	// flow: correlation decides which are media of a call.
+	RTP, RTCP int
 	// Undecoded counts frames or messages that could not be decoded, by reason.
 	Undecoded map[string]int
 	// Problems lists the first MaxProblems undecodable frames with their reason.

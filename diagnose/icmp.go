@@ -45,7 +45,7 @@ func mediaIndex(m *correlate.Model) map[netip.AddrPort]mediaAnnouncement {
 				continue
 			}
 			for _, md := range conns.Media {
-				ap := md.Addr()
+				ap := md.RTP()
 				if !ap.IsValid() || md.Port == 0 {
 					continue
 				}

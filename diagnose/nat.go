@@ -399,21 +399,21 @@ func privateSDP(c *correlate.Call) []Finding {
 			continue
 		}
 		for _, md := range conns.Media {
-			kind := privateKind(md.Connection)
+			kind := privateKind(md.Addr)
 			if md.Port == 0 || kind == "" {
 				continue
 			}
 			var g *sdpGroup
 			for _, x := range groups {
-				if x.addr == md.Connection && x.src == m.Src {
+				if x.addr == md.Addr && x.src == m.Src {
 					g = x
 				}
 			}
 			if g == nil {
-				g = &sdpGroup{addr: md.Connection, kind: kind, src: m.Src, peer: m.Dst}
+				g = &sdpGroup{addr: md.Addr, kind: kind, src: m.Src, peer: m.Dst}
 				groups = append(groups, g)
 			}
-			g.media = append(g.media, md.Type+" at "+md.Addr().String())
+			g.media = append(g.media, md.Type+" at "+md.RTP().String())
 			if len(g.msgs) == 0 || g.msgs[len(g.msgs)-1] != m {
 				g.msgs = append(g.msgs, m)
 				name := m.Method

@@ -27,7 +27,7 @@ func TestDiagnoseTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "diagnose-freeswitch-nat.txt", out)
-	if !strings.Contains(out, "Findings (7): 1 error, 4 warnings, 2 info\nERROR   ack.misrouted") {
+	if !strings.Contains(out, "Findings (8): 1 error, 4 warnings, 3 info\nERROR   ack.misrouted") {
 		t.Errorf("the error does not come first:\n%s", out)
 	}
 }
@@ -109,7 +109,7 @@ func TestAnalyzeShowsFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := strings.Index(out, "Calls and other dialogs")
-	findings := strings.Index(out, "Findings (7)")
+	findings := strings.Index(out, "Findings (8)")
 	first := strings.Index(out, "ERROR   ack.misrouted")
 	if calls < 0 || findings < calls || first < findings || strings.Index(out, "WARNING") < first {
 		t.Errorf("analyze does not list the findings under the calls, worst first:\n%s", out)

@@ -176,11 +176,13 @@ func announced(c *correlate.Call) map[netip.AddrPort]time.Time {
 		}
 		for i := range sess.Media {
 			md := &sess.Media[i]
-			if !md.Connection.IsValid() || md.Connection.IsUnspecified() || md.Port == 0 {
+			if !md.Addr.IsValid() || md.Addr.IsUnspecified() || md.Port == 0 {
 				continue
 			}
-			for _, port := range []int{md.Port, md.RTCPPort} {
-				ap := netip.AddrPortFrom(md.Connection, uint16(port))
+			for _, ap := range []netip.AddrPort{md.RTP(), md.RTCP} {
+				if !ap.IsValid() {
+					continue
+				}
 				if _, seen := out[ap]; !seen {
 					out[ap] = msg.Time
 				}

@@ -384,13 +384,13 @@ func (b *builder) sdpSummary(m *correlate.Message) []string {
 		switch {
 		case md.Port == 0:
 			parts = append(parts, "rejected")
-		case md.Connection.IsValid():
-			parts = append(parts, b.r.AddrPort(netip.AddrPortFrom(md.Connection, uint16(md.Port))))
+		case md.Addr.IsValid():
+			parts = append(parts, b.r.AddrPort(netip.AddrPortFrom(md.Addr, uint16(md.Port))))
 		default:
 			parts = append(parts, "port "+strconv.Itoa(md.Port))
 		}
 		if md.Port != 0 {
-			parts = append(parts, md.Direction)
+			parts = append(parts, md.Direction.String())
 		}
 		out = append(out, strings.Join(parts, " "))
 	}

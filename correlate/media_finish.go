@@ -1,0 +1,138 @@
+package correlate
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/sipscope/sipscope/decode/rtp"
+	"github.com/sipscope/sipscope/decode/sdp"
+)
+
+// finishMedia settles every stream's figures and each call's flows once
+// the input has ended.
+func (b *Builder) finishMedia(model *Model) {
+	m := &b.media
+	sort.SliceStable(m.streams, func(i, j int) bool { return m.streams[i].Start.Before(m.streams[j].Start) })
+	for _, s := range m.streams {
+		s.stats.fill(s)
+		if !rtp.IsTelephoneEvent(s.Codec) {
+			s.Quality = estimateQuality(s)
+		}
+	}
+	for _, c := range b.order {
+		c.Media.buildFlows()
+	}
+	model.Streams = m.streams
+	model.Media = m.stats
+}
+
+func isRTPLine(l *sdp.MediaLine) bool {
+	return l != nil && strings.Contains(l.Proto, "RTP") && l.Port > 0 && !l.OnHold()
+}
+
+// buildFlows works out, per m= line and direction, whether the SDP let
+// media flow and which streams did.
+func (cm *CallMedia) buildFlows() {
+	cm.Flows = nil
+	flow := func(media int, from string) *MediaFlow {
+		for _, f := range cm.Flows {
+			if f.Media == media && f.From == from {
+				return f
+			}
+		}
+		f := &MediaFlow{Media: media, From: from, To: otherRole(from)}
+		cm.Flows = append(cm.Flows, f)
+		return f
+	}
+	for _, n := range cm.Negotiations {
+		if n.Answer == nil {
+			continue
+		}
+		for i := range n.Offer.Session.Media {
+			off, ans := n.Offer.mediaLine(i), n.Answer.mediaLine(i)
+			if !isRTPLine(off) || !isRTPLine(ans) {
+				continue
+			}
+			for _, dir := range []struct {
+				from, to *SDP
+				fl, tl   *sdp.MediaLine
+			}{{n.Offer, n.Answer, off, ans}, {n.Answer, n.Offer, ans, off}} {
+				f := flow(i, dir.from.Role)
+				if dir.fl.Direction.Sends() && dir.tl.Direction.Receives() && dir.tl.RTP().IsValid() {
+					f.Expected = true
+					f.Target, f.TargetSDP, f.Source = dir.tl.RTP(), dir.to, dir.fl.RTP()
+				}
+			}
+		}
+	}
+	for _, s := range cm.Streams {
+		if s.From == "" {
+			continue
+		}
+		f := flow(s.Media, s.From)
+		f.Streams = append(f.Streams, s)
+		f.Packets += s.Packets
+		if f.FirstTime.IsZero() || s.Start.Before(f.FirstTime) {
+			f.FirstTime, f.FirstFile, f.First = s.Start, s.FirstFile, s.FirstFrame
+		}
+	}
+	sort.SliceStable(cm.Flows, func(i, j int) bool {
+		a, b := cm.Flows[i], cm.Flows[j]
+		if a.Media != b.Media {
+			return a.Media < b.Media
+		}
+		return a.From == RoleCaller && b.From != RoleCaller
+	})
+}
+
+// flushMedia settles the figures of a finished call's streams and forgets
+// them and the addresses its SDP announced, so that a streaming Builder
+// holds media state only for calls in progress. RTP that arrives for those
+// addresses afterwards counts as media of no known call (or binds to a
+// newer call that announces them again).
+func (b *Builder) flushMedia(c *Call) {
+	m := &b.media
+	for _, s := range c.Media.Streams {
+		s.stats.fill(s)
+		if !rtp.IsTelephoneEvent(s.Codec) {
+			s.Quality = estimateQuality(s)
+		}
+	}
+	c.Media.buildFlows()
+	for k, s := range m.flows {
+		if s.Call == c {
+			delete(m.flows, k)
+		}
+	}
+	for k, bd := range m.rtpEndpoints {
+		if bd.call == c {
+			delete(m.rtpEndpoints, k)
+		}
+	}
+	for k, bd := range m.rtcpEndpoints {
+		if bd.call == c {
+			delete(m.rtcpEndpoints, k)
+		}
+	}
+	for ssrc, list := range m.bySSRC {
+		kept := list[:0]
+		for _, s := range list {
+			if s.Call != c {
+				kept = append(kept, s)
+			}
+		}
+		if len(kept) == 0 {
+			delete(m.bySSRC, ssrc)
+		} else {
+			m.bySSRC[ssrc] = kept
+		}
+	}
+	kept := m.streams[:0]
+	for _, s := range m.streams {
+		if s.Call != c {
+			kept = append(kept, s)
+		}
+	}
+	clear(m.streams[len(kept):])
+	m.streams = kept
+}
