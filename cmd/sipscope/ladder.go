@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -144,15 +145,28 @@ func runLadder(out *streams, opts *ladderOptions) error {
 	if err != nil {
 		return err
 	}
-	// Media lines need RTP stream statistics, which the model does not
-	// carry: none are drawn.
-	d := ladder.Build(calls, res.Findings, nil, ladder.Options{
+	d := ladder.Build(calls, res.Findings, mediaLines(calls), ladder.Options{
 		ByHost: opts.ByHost, Aliases: aliases, CollapseRetrans: opts.CollapseRetrans,
 		MultiFile: len(res.Capture.Files) > 1, Redact: red,
 	})
 	return writeOutput(out, opts.Output, func(w io.Writer) error {
 		return render(w, d, ladder.TextOptions{Width: opts.Width, ASCII: opts.ASCII})
 	})
+}
+
+// mediaLines turns the calls' RTP streams into the ladder's media lines.
+func mediaLines(calls []*correlate.Call) []ladder.Media {
+	var out []ladder.Media
+	for _, c := range calls {
+		for _, s := range c.Media.Streams {
+			out = append(out, ladder.Media{
+				Src: s.Src, Dst: s.Dst, Start: s.Start, End: s.End,
+				Proto: "RTP", Codec: s.Codec, Packets: s.Packets, Lost: s.Lost,
+				Jitter: time.Duration(s.MeanJitterMS * float64(time.Millisecond)),
+			})
+		}
+	}
+	return out
 }
 
 // legs picks the calls named by ids and, with related, the legs linked to them.

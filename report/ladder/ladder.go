@@ -129,7 +129,8 @@ type Item struct {
 	Note   string        // extra line: what an ICMP error quotes, a media line's endpoints
 	// Retransmission marks a copy the transaction layer had already seen.
 	Retransmission bool
-	Findings       []int  // indices in Diagram.Findings that point at this item
+	Findings       []int  // indices in Diagram.Findings that point at this item (drawn as [!N] markers)
+	Notes          []int  // findings whose one-line note is drawn under this item: each at its first item only
 	Raw            string // the message text, redacted; "" for media
 }
 
@@ -528,6 +529,16 @@ func (b *builder) findings(calls []*correlate.Call, fs []diagnose.Finding) {
 			Summary: b.clean(f.Summary), Advice: b.clean(f.Advice), Frames: f.Evidence.Frames, Items: items})
 		for _, i := range items {
 			b.d.Items[i].Findings = append(b.d.Items[i].Findings, n)
+		}
+		if len(items) > 0 {
+			// The note once, at the first arrow in the diagram; the other
+			// arrows carry the marker only, so a finding that cites nine
+			// frames does not repeat its sentence nine times.
+			first := items[0]
+			for _, i := range items {
+				first = min(first, i)
+			}
+			b.d.Items[first].Notes = append(b.d.Items[first].Notes, n)
 		}
 	}
 }

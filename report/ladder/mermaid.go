@@ -44,7 +44,7 @@ func Mermaid(w io.Writer, d *Diagram) error {
 		}
 		lines := mapStrings(itemLines(d, it), mermaidText)
 		fmt.Fprintf(bw, "    C%d%sC%d: %s\n", it.From+1, arrow, it.To+1, strings.Join(lines, "<br/>"))
-		for _, f := range it.Findings {
+		for _, f := range it.Notes {
 			fmt.Fprintf(bw, "    Note over %s: %s\n", noteSpan("C", it), mermaidText(findingLine(d, f)))
 		}
 	}

@@ -38,7 +38,7 @@ func PlantUML(w io.Writer, d *Diagram) error {
 		}
 		lines := mapStrings(itemLines(d, it), plantText)
 		fmt.Fprintf(bw, "C%d %s C%d : %s\n", it.From+1, arrow, it.To+1, strings.Join(lines, "\\n"))
-		for _, f := range it.Findings {
+		for _, f := range it.Notes {
 			fmt.Fprintf(bw, "note over %s : %s\n", strings.ReplaceAll(noteSpan("C", it), ",", ", "), plantText(findingLine(d, f)))
 		}
 	}

@@ -60,7 +60,7 @@ func layoutSVG(d *Diagram, withHeader bool) *svgLayout {
 		it := &d.Items[i]
 		left := l.centers[min(it.From, it.To)] + 8
 		lines := svgLines(d, it)
-		for _, f := range it.Findings {
+		for _, f := range it.Notes {
 			lines = append(lines, findingLine(d, f))
 		}
 		for _, s := range lines {
@@ -99,7 +99,7 @@ func svgLines(d *Diagram, it *Item) []string {
 }
 
 func itemHeight(d *Diagram, it *Item) float64 {
-	n := len(svgLines(d, it)) + len(it.Findings)
+	n := len(svgLines(d, it)) + len(it.Notes)
 	if it.From == it.To {
 		n++
 	}
@@ -227,7 +227,7 @@ func writeSVGItem(w *bufio.Writer, d *Diagram, l *svgLayout, i int, it *Item, y 
 		fmt.Fprintf(w, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" %s %s/>`+"\n", a, ay, x2, ay, color, stroke, marker)
 	}
 	fy := ay
-	for _, f := range it.Findings {
+	for _, f := range it.Notes {
 		fy += lineHeight
 		fmt.Fprintf(w, `<text x="%.1f" y="%.1f" fill="#c62828">%s</text>`+"\n", left+8, fy-2, svgText(findingLine(d, f)))
 	}

@@ -315,7 +315,7 @@ func (t *textLayout) item(i int) {
 		c.put(a+1, t.g.selfIn)
 	}
 	t.emit(c)
-	for _, f := range it.Findings {
+	for _, f := range it.Notes {
 		fd := &d.Findings[f]
 		c := t.canvas()
 		x := t.centers[min(it.From, it.To)] + 2
