@@ -37,6 +37,9 @@ type Decoder struct {
 	decoded []gopacket.LayerType
 
 	tcpStreams *tcpStreams
+
+	interest       Interest // what the current frame carried, see Interest
+	countedAtStart int      // Stats.counted when the current frame started
 }
 
 // NewDecoder returns a Decoder that sends what it finds to h.
@@ -94,6 +97,7 @@ func (d *Decoder) firstLayer(f *capture.Frame) gopacket.LayerType {
 // decode is counted in Stats with the frame number.
 func (d *Decoder) Decode(f *capture.Frame) {
 	d.Stats.Frames++
+	d.interest, d.countedAtStart = 0, d.Stats.counted
 	first := d.firstLayer(f)
 	p := d.parsers[first]
 	if p == nil {
@@ -117,6 +121,7 @@ func (d *Decoder) Decode(f *capture.Frame) {
 			dstAddr, _ = netip.AddrFromSlice(d.ip4.DstIP)
 			srcAddr, dstAddr = srcAddr.Unmap(), dstAddr.Unmap()
 			if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
+				d.interest |= InterestFragment
 				d.Stats.problem(f.File, f.Number, ReasonFragment, "")
 				return
 			}
@@ -126,6 +131,7 @@ func (d *Decoder) Decode(f *capture.Frame) {
 			srcAddr, _ = netip.AddrFromSlice(d.ip6.SrcIP)
 			dstAddr, _ = netip.AddrFromSlice(d.ip6.DstIP)
 			if d.ip6.NextHeader == layers.IPProtocolIPv6Fragment {
+				d.interest |= InterestFragment
 				d.Stats.problem(f.File, f.Number, ReasonFragment, "")
 				return
 			}
@@ -183,6 +189,7 @@ func (d *Decoder) udpPayload(m *Meta, payload []byte) {
 }
 
 func (d *Decoder) emitSIP(m *Meta, msg *sip.Message) {
+	d.interest |= InterestSIP
 	d.Stats.SIPMessages++
 	d.h.HandleSIP(&SIPMessage{Meta: *m, Message: msg})
 }

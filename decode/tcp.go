@@ -90,6 +90,7 @@ func (d *Decoder) tcpSegment(m *Meta, tcp *layers.TCP) {
 	s.synced = true
 	s.file, s.frame = m.File, m.Frame
 	s.buf = append(s.buf, payload...)
+	d.interest |= InterestSIP
 	for len(s.buf) > 0 {
 		// Keep-alive CRLFs between messages (RFC 5626).
 		i := 0
