@@ -280,8 +280,8 @@ func (a *asm) alwaysPass(next, other, ext string) {
 	a.label("ipv6")
 	a.op(bpf.LoadIndirect{Off: 6, Size: 1})
 	a.op(bpf.StoreScratch{Src: bpf.RegA, N: memProto})
-	a.jeq(44, "accept", "") // fragment header
-	a.jeq(58, "accept", "") // ICMPv6
+	a.jeq(44, "accept", "")                  // fragment header
+	a.jeq(58, "accept", "")                  // ICMPv6
 	for _, nh := range []uint32{0, 43, 60} { // hop-by-hop, routing, destination options
 		a.jeq(nh, ext, "")
 	}
