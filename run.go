@@ -29,6 +29,10 @@ type Options struct {
 	// Correlate tunes the streaming limits; OnCall and OnEvent above win
 	// over the same fields here.
 	Correlate correlate.Options
+	// ForgetFindings, when streaming, hands per-call findings to OnCall
+	// only, so Result.Findings holds just the capture-wide ones: a live
+	// capture that runs for days keeps what it needs itself, within bounds.
+	ForgetFindings bool
 }
 
 // CaptureSummary describes the input as a whole.
@@ -97,7 +101,9 @@ func NewPipeline(opts Options) *Pipeline {
 func (p *Pipeline) callDone(c *correlate.Call) {
 	fs := diagnose.RunCall(p.rules, c, &diagnose.Input{Model: &correlate.Model{Calls: []*correlate.Call{c}, End: p.end}})
 	diagnose.Sort(fs)
-	p.findings = append(p.findings, fs...)
+	if !p.opts.ForgetFindings {
+		p.findings = append(p.findings, fs...)
+	}
 	p.opts.OnCall(c, fs)
 }
 

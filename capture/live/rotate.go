@@ -43,9 +43,9 @@ const (
 // PREFIX-YYYYMMDDTHHMMSSZ-NNNN.pcap after the (UTC) time of their first frame
 // and a sequence number, so they sort in time order.
 //
-// Where is the frame number a frame will have, before it is written: the
-// analysis cites frames by number, and those numbers must be the ones
-// Wireshark shows for the written file.
+// Place tells the file and frame number a frame will have, before it is
+// decoded: the analysis cites frames by number, and those numbers must be
+// the ones Wireshark shows in the written file.
 type Rotator struct {
 	opts  RotateOptions
 	files []string // every file written, in order; index = Frame.File
@@ -101,21 +101,24 @@ func (r *Rotator) rotates(t time.Time, n int) bool {
 	return r.opts.Every > 0 && t.Sub(r.first) >= r.opts.Every
 }
 
-// Where returns the file index (into Files) and 1-based frame number that a
-// frame with this time and length will have if it is written next.
-func (r *Rotator) Where(t time.Time, n int) (file, number int) {
+// Place returns the file index (into Files) and 1-based frame number that a
+// frame with this time and length will have if Write is called for it
+// next. It starts the next file first when the limits say so, so the file
+// is named (Files) before anything cites it.
+func (r *Rotator) Place(t time.Time, n int) (file, number int, err error) {
 	if r.rotates(t, n) {
-		return len(r.files), 1
+		if err := r.next(t); err != nil {
+			return len(r.files) - 1, 1, err
+		}
 	}
-	return len(r.files) - 1, r.count + 1
+	return len(r.files) - 1, r.count + 1, nil
 }
 
-// Write writes a frame, first starting a new file if the limits say so.
+// Write writes a frame at the place Place gave it (calling Place first if
+// the caller did not).
 func (r *Rotator) Write(f *capture.Frame) error {
-	if r.rotates(f.Time, len(f.Data)) {
-		if err := r.next(f.Time); err != nil {
-			return err
-		}
+	if _, _, err := r.Place(f.Time, len(f.Data)); err != nil {
+		return err
 	}
 	ci := gopacket.CaptureInfo{Timestamp: f.Time, CaptureLength: len(f.Data), Length: max(f.Length, len(f.Data))}
 	if err := r.w.WritePacket(ci, f.Data); err != nil {

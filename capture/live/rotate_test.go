@@ -13,7 +13,7 @@ import (
 	"github.com/sipscope/sipscope/capture"
 )
 
-// Frames land in the file and at the number Where promised, files turn over
+// Frames land in the file and at the number Place promised, files turn over
 // by size and by time, and only the newest Keep stay on disk.
 func TestRotator(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "caps")
@@ -40,9 +40,15 @@ func TestRotator(t *testing.T) {
 	for i, s := range steps {
 		f := &capture.Frame{Time: t0.Add(s.at), LinkType: layers.LinkTypeRaw, Data: make([]byte, s.size), Length: s.size}
 		f.Data[0] = byte(i)
-		file, nr := r.Where(f.Time, len(f.Data))
+		file, nr, err := r.Place(f.Time, len(f.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if file != s.file || nr != s.nr {
-			t.Errorf("step %d: Where = file %d frame %d, want file %d frame %d", i, file, nr, s.file, s.nr)
+			t.Errorf("step %d: Place = file %d frame %d, want file %d frame %d", i, file, nr, s.file, s.nr)
+		}
+		if len(r.Files()) != file+1 {
+			t.Errorf("step %d: file %d placed but %d files named", i, file, len(r.Files()))
 		}
 		if err := r.Write(f); err != nil {
 			t.Fatal(err)
@@ -62,7 +68,7 @@ func TestRotator(t *testing.T) {
 	if !sort.StringsAreSorted(r.Files()) {
 		t.Errorf("names do not sort in time order: %v", r.Files())
 	}
-	// Read back: every frame where Where said, byte for byte.
+	// Read back: every frame where Place said, byte for byte.
 	for fi, name := range r.Files() {
 		if fi < 2 {
 			continue
