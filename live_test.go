@@ -3,12 +3,9 @@ package sipscope_test
 import (
 	"context"
 	"errors"
-	"io"
 	"path/filepath"
 	"sort"
 	"testing"
-
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/sipscope/sipscope"
 	"github.com/sipscope/sipscope/capture"
@@ -18,45 +15,15 @@ import (
 	"github.com/sipscope/sipscope/internal/testenv"
 )
 
-// replay is a live.Source that plays capture files, and says "no frame
-// yet" every quietEvery frames, as a quiet link would.
-type replay struct {
-	set        *capture.Set
-	link       layers.LinkType
-	n          int
-	quietEvery int
-}
-
-func newReplay(t testing.TB, paths ...string) *replay {
+func newReplay(t testing.TB, paths ...string) *live.Replay {
 	t.Helper()
-	set, err := capture.OpenAll(paths)
+	r, err := live.OpenReplay(paths...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { set.Close() })
-	// The link type of the first frame, for files written from the replay.
-	peek, err := capture.OpenAll(paths)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peek.Close()
-	f, err := peek.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &replay{set: set, link: f.LinkType}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
-
-func (r *replay) Next() (*capture.Frame, error) {
-	r.n++
-	if r.quietEvery > 0 && r.n%r.quietEvery == 0 {
-		return nil, live.ErrTimeout
-	}
-	return r.set.Next()
-}
-func (r *replay) LinkType() layers.LinkType { return r.link }
-func (r *replay) Stats() live.Stats         { return live.Stats{} }
-func (r *replay) Close() error              { return r.set.Close() }
 
 type callKey struct {
 	state    string
@@ -102,7 +69,7 @@ func TestLiveMatchesOfflineAndFiles(t *testing.T) {
 			want := summary(offline.Model.Calls)
 			dir := t.TempDir()
 			src := newReplay(t, path)
-			src.quietEvery = 7
+			src.QuietEvery = 7
 			w, err := live.NewRotator(live.RotateOptions{Dir: dir, Size: 200 << 10, LinkType: src.LinkType()})
 			if err != nil {
 				t.Fatal(err)
@@ -222,14 +189,14 @@ func TestLiveStops(t *testing.T) {
 		t.Errorf("%d frames, stopped %q after cancel", res.Capture.Frames, res.Stopped)
 	}
 	boom := errors.New("interface went away")
-	res, err = sipscope.Live(context.Background(), sipscope.LiveOptions{Source: &failing{replay: newReplay(t, path), after: 20, err: boom}})
+	res, err = sipscope.Live(context.Background(), sipscope.LiveOptions{Source: &failing{Replay: newReplay(t, path), after: 20, err: boom}})
 	if !errors.Is(err, boom) || res == nil || res.Capture.Frames != 20 || res.Stopped != sipscope.StopError {
 		t.Errorf("source error: err %v, result %+v", err, res)
 	}
 }
 
 type failing struct {
-	*replay
+	*live.Replay
 	after int
 	err   error
 }
@@ -239,7 +206,5 @@ func (f *failing) Next() (*capture.Frame, error) {
 		return nil, f.err
 	}
 	f.after--
-	return f.replay.Next()
+	return f.Replay.Next()
 }
-
-var _ io.Closer = (*replay)(nil)

@@ -79,10 +79,14 @@ const (
 	DefaultRingSize    = 32 << 20
 	DefaultPollTimeout = 200 * time.Millisecond
 	// blockSize is the TPACKET_V3 block: frames are packed into blocks,
-	// which the kernel hands over when full or after blockTimeout. A block
-	// must hold the largest frame (64 KiB for loopback with offloads).
-	blockSize    = 1 << 20
-	blockTimeout = 50 * time.Millisecond
+	// which the kernel hands over when full or after blockTimeout, and a
+	// block handed over is the reader's until it has read all of it. On a
+	// quiet link each block holds only the few frames of one timeout, so
+	// the ring absorbs a stalled reader for about blocks*blockTimeout:
+	// small blocks make that long (32 MiB: 256 blocks, 25 s). A block must
+	// still hold the largest frame (64 KiB on loopback with offloads).
+	blockSize    = 128 << 10
+	blockTimeout = 100 * time.Millisecond
 )
 
 // Program compiles the filter of opts for link l, as Open would.

@@ -32,6 +32,9 @@ type RotateOptions struct {
 	Snaplen  int
 }
 
+// minRotateSize is the smallest size limit NewRotator accepts.
+const minRotateSize = 1 << 10
+
 // pcap sizes, for the size limit.
 const (
 	pcapFileHeader   = 24
@@ -72,8 +75,10 @@ func NewRotator(opts RotateOptions) (*Rotator, error) {
 	if opts.Size < 0 || opts.Every < 0 || opts.Keep < 0 {
 		return nil, errors.New("live: rotation limits must not be negative")
 	}
-	if opts.Size > 0 && opts.Size < pcapFileHeader+pcapRecordHeader+int64(opts.Snaplen) {
-		return nil, fmt.Errorf("live: rotate size %d bytes is below one full packet (%d)", opts.Size, pcapFileHeader+pcapRecordHeader+opts.Snaplen)
+	if opts.Size > 0 && opts.Size < minRotateSize {
+		// A frame larger than Size still gets a file of its own; this only
+		// refuses sizes that are surely a mistake (100 meaning 100 MB).
+		return nil, fmt.Errorf("live: rotate size %d bytes is below the minimum of %d", opts.Size, minRotateSize)
 	}
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("live: -w: %w", err)

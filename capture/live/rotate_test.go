@@ -17,12 +17,12 @@ import (
 // by size and by time, and only the newest Keep stay on disk.
 func TestRotator(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "caps")
-	r, err := NewRotator(RotateOptions{Dir: dir, Size: 24 + 3*(16+100), Every: time.Minute, Keep: 3, LinkType: layers.LinkTypeRaw, Snaplen: 100})
+	r, err := NewRotator(RotateOptions{Dir: dir, Size: 24 + 3*(16+400), Every: time.Minute, Keep: 3, LinkType: layers.LinkTypeRaw, Snaplen: 400})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
-	// Sizes and times: three 100-byte frames fill a file; a minute later
+	// Sizes and times: three 400-byte frames fill a file; a minute later
 	// starts a new one.
 	type step struct {
 		at       time.Duration
@@ -30,7 +30,7 @@ func TestRotator(t *testing.T) {
 		file, nr int
 	}
 	steps := []step{
-		{0, 100, 0, 1}, {time.Second, 100, 0, 2}, {2 * time.Second, 100, 0, 3}, // full
+		{0, 400, 0, 1}, {time.Second, 400, 0, 2}, {2 * time.Second, 400, 0, 3}, // full
 		{3 * time.Second, 10, 1, 1}, {59 * time.Second, 10, 1, 2},
 		{63 * time.Second, 10, 2, 1}, // a minute after file 1's first frame
 		{64 * time.Second, 10, 2, 2},
