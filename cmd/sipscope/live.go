@@ -117,17 +117,19 @@ func runLive(ctx context.Context, io *streams, opts *liveOptions) error {
 			return err
 		}
 		src = ifc
-		framing := "Ethernet frames"
-		if ifc.Link().Cooked {
-			framing = "cooked: IP packets without link headers"
-		}
-		fmt.Fprintf(io.Err, "sipscope: capturing on %s (%s); filter: %s\n", opts.Interface, framing, what)
 	}
 	defer src.Close()
 	if opts.User != "" {
 		if err := live.DropPrivileges(opts.User); err != nil {
 			return err
 		}
+	}
+	if ifc, ok := src.(*live.Interface); ok {
+		framing := "Ethernet frames"
+		if ifc.Link().Cooked {
+			framing = "cooked: IP packets without link headers"
+		}
+		fmt.Fprintf(io.Err, "sipscope: capturing on %s (%s); filter: %s\n", opts.Interface, framing, what)
 	}
 	var w *live.Rotator
 	if opts.WriteDir != "" {
