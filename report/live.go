@@ -26,8 +26,10 @@ type JSONLiveEvent struct {
 	Kind     string `json:"kind"`
 	FromUser string `json:"from_user"`
 	ToUser   string `json:"to_user"`
-	State    string `json:"state"`
-	Code     int    `json:"code,omitempty"`
+	// State and Code are the call's settled state: set on "finished"
+	// (and on "failed" for a timeout), empty while the call goes on.
+	State string `json:"state,omitempty"`
+	Code  int    `json:"code,omitempty"`
 	// Message is the summary of the message behind the event ("200 OK");
 	// empty for a timeout or a flush.
 	Message string `json:"message,omitempty"`
@@ -111,7 +113,9 @@ func LiveEventText(w io.Writer, ev correlate.Event, files []string) {
 	case correlate.EventFinished:
 		fmt.Fprintf(&b, "  %s, %s, %d messages", State(c), Duration(c.Duration()), len(c.Messages))
 	case correlate.EventFailed:
-		fmt.Fprintf(&b, "  %s", State(c))
+		if ev.Message == nil { // a timeout found at flush: no message says it
+			fmt.Fprintf(&b, "  %s", State(c))
+		}
 	}
 	if m := ev.Message; m != nil {
 		fmt.Fprintf(&b, "  %s", Clean(m.Summary(), false))
