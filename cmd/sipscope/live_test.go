@@ -340,4 +340,22 @@ func TestLiveSipp(t *testing.T) {
 			t.Errorf("%s: live %+v, from the files %+v", id, s, offCalls[id])
 		}
 	}
+
+	// A second opinion on the written files: tshark finds as many SIP
+	// messages in them as sipscope does (not counting the SIP that ICMP
+	// errors quote).
+	tshark := testenv.RequireTool(t, "tshark")
+	sipFrames := 0
+	for _, f := range files {
+		out, err := exec.Command(tshark, "-r", f, "-n", "-Y", "sip && !icmp",
+			"-d", fmt.Sprintf("udp.port==%d,sip", base), "-d", fmt.Sprintf("udp.port==%d,sip", base+1),
+			"-d", fmt.Sprintf("udp.port==%d,sip", base+5), "-T", "fields", "-e", "frame.number").Output()
+		if err != nil {
+			t.Fatalf("tshark %s: %v", f, err)
+		}
+		sipFrames += len(strings.Fields(string(out)))
+	}
+	if sipFrames != offline.Capture.SIPMessages || sipFrames != rep.Capture.SIPMessages {
+		t.Errorf("SIP messages: tshark %d in the files, sipscope %d in them and %d live", sipFrames, offline.Capture.SIPMessages, rep.Capture.SIPMessages)
+	}
 }
