@@ -40,6 +40,10 @@ type Options struct {
 	// HeuristicRTP also finds RTP streams no SDP in the capture announced
 	// (see correlate.Options).
 	HeuristicRTP bool
+	// ForgetFindings, when streaming, hands per-call findings to OnCall
+	// only, so Result.Findings holds just the capture-wide ones: a live
+	// capture that runs for days keeps what it needs itself, within bounds.
+	ForgetFindings bool
 }
 
 // CaptureSummary describes the input as a whole.
@@ -151,7 +155,9 @@ func (p *Pipeline) MirrorHEP(addr string) error {
 func (p *Pipeline) callDone(c *correlate.Call) {
 	fs := diagnose.RunCall(p.rules, c, &diagnose.Input{Model: &correlate.Model{Calls: []*correlate.Call{c}, End: p.end}})
 	diagnose.Sort(fs)
-	p.findings = append(p.findings, fs...)
+	if !p.opts.ForgetFindings {
+		p.findings = append(p.findings, fs...)
+	}
 	p.opts.OnCall(c, fs)
 }
 

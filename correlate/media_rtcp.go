@@ -26,7 +26,7 @@ type srKey struct {
 // times come from the capture times of an SR and of the report that echoes
 // it (LSR) minus the receiver's hold time (DLSR), as Wireshark computes
 // them; they are the round trip from the capture point to the receiver.
-func (b *Builder) HandleRTCP(p *decode.RTCPPacket) {
+func (b *Builder) HandleRTCP(p *decode.RTCPPacket) bool {
 	if p.Time.After(b.last) {
 		b.last = p.Time
 	}
@@ -74,6 +74,7 @@ func (b *Builder) HandleRTCP(p *decode.RTCPPacket) {
 	if !matched {
 		m.stats.UnmatchedRTCP++
 	}
+	return matched || call != nil
 }
 
 // streamOf finds the stream with an SSRC that an RTCP packet from p.Src

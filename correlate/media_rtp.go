@@ -100,7 +100,7 @@ func (m *mediaState) init() {
 
 // HandleRTP adds one RTP packet. Packets of a known stream cost one map
 // lookup and a few arithmetic updates, and no allocation.
-func (b *Builder) HandleRTP(p *decode.RTPPacket) {
+func (b *Builder) HandleRTP(p *decode.RTPPacket) bool {
 	if p.Time.After(b.last) {
 		b.last = p.Time
 	}
@@ -109,10 +109,11 @@ func (b *Builder) HandleRTP(p *decode.RTPPacket) {
 	s := m.flows[flowKey{p.Src, p.Dst, p.SSRC}]
 	if s == nil {
 		if s = m.newStream(p); s == nil {
-			return
+			return false
 		}
 	}
 	s.add(p.File, p.Frame, p.Time, &p.Header, p.Payload)
+	return true
 }
 
 // newStream starts a stream for a packet of an unknown flow when an SDP

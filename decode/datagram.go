@@ -20,7 +20,9 @@ func (d *Decoder) nonSIPDatagram(m *Meta, payload []byte) {
 		d.Stats.RTP++
 		p.Meta = *m
 		p.Payload = payload[p.PayloadOffset : p.PayloadOffset+p.PayloadLen]
-		d.media.HandleRTP(p)
+		if d.media.HandleRTP(p) {
+			d.interest |= InterestMedia
+		}
 		p.Payload = nil
 	case rtp.KindRTCP:
 		r, err := rtp.ParseRTCP(payload)
@@ -28,6 +30,8 @@ func (d *Decoder) nonSIPDatagram(m *Meta, payload []byte) {
 			return
 		}
 		d.Stats.RTCP++
-		d.media.HandleRTCP(&RTCPPacket{Meta: *m, RTCP: r})
+		if d.media.HandleRTCP(&RTCPPacket{Meta: *m, RTCP: r}) {
+			d.interest |= InterestMedia
+		}
 	}
 }

@@ -67,6 +67,9 @@ type Decoder struct {
 	rtpPacket RTPPacket    // reused for every RTP packet
 	frags     *reassembler
 	dups      duplicates
+
+	interest       Interest // what the current frame carried, see Interest
+	countedAtStart int      // Stats.counted when the current frame started
 }
 
 // DefaultDuplicateWindow is the DuplicateWindow of a new Decoder: copies of
@@ -154,6 +157,7 @@ func (d *Decoder) firstLayer(f *capture.Frame) gopacket.LayerType {
 // decode is counted in Stats with the frame number.
 func (d *Decoder) Decode(f *capture.Frame) {
 	d.Stats.Frames++
+	d.interest, d.countedAtStart = 0, d.Stats.counted
 	m := Meta{File: f.File, Frame: f.Number, Time: f.Time}
 	if f.LinkType == capture.LinkTypeHEP {
 		d.hepPacket(&m, f.Data)
@@ -291,6 +295,7 @@ func (d *Decoder) tap(m *Meta, kind TapKind, raw []byte) {
 }
 
 func (d *Decoder) emitSIP(m *Meta, msg *sip.Message) {
+	d.interest |= InterestSIP
 	d.Stats.SIPMessages++
 	if d.Tap != nil {
 		d.tap(m, TapSIP, msg.Raw)

@@ -109,6 +109,7 @@ func (r *reassembler) flush(d *Decoder) {
 // fragment4 adds an IPv4 fragment; the last one to arrive completes the
 // datagram, which is decoded with that frame's number, as Wireshark shows it.
 func (d *Decoder) fragment4(m *Meta, ip *layers.IPv4) {
+	d.interest |= InterestFragment
 	k := fragKey{id: uint32(ip.Id), proto: uint8(ip.Protocol)}
 	copy(k.src[:], ip.SrcIP.To16())
 	copy(k.dst[:], ip.DstIP.To16())
@@ -145,6 +146,7 @@ func (d *Decoder) fragment4(m *Meta, ip *layers.IPv4) {
 
 // fragment6 adds an IPv6 fragment, as fragment4 does.
 func (d *Decoder) fragment6(m *Meta, ip *layers.IPv6, fh *layers.IPv6Fragment) {
+	d.interest |= InterestFragment
 	k := fragKey{id: fh.Identification, v6: true}
 	copy(k.src[:], ip.SrcIP.To16())
 	copy(k.dst[:], ip.DstIP.To16())

@@ -93,6 +93,8 @@ type Stats struct {
 	Undecoded map[string]int
 	// Problems lists the first MaxProblems undecodable frames with their reason.
 	Problems []Problem
+
+	counted int // every problem counted, for Decoder.Interest
 }
 
 // MaxProblems bounds Stats.Problems; Undecoded keeps counting past it.
@@ -103,6 +105,7 @@ func (s *Stats) problem(file, frame int, reason, detail string) {
 		s.Undecoded = make(map[string]int)
 	}
 	s.Undecoded[reason]++
+	s.counted++
 	if len(s.Problems) < MaxProblems {
 		if detail == "" {
 			detail = reason

@@ -120,5 +120,6 @@ func (d *Decoder) icmpError(m *Meta, version int, typ, code uint8, body []byte) 
 		ev.Quoted = append([]byte(nil), rest[hdr:]...)
 	}
 	d.Stats.ICMPErrors++
+	d.interest |= InterestICMP
 	d.h.HandleICMP(ev)
 }

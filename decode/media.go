@@ -29,8 +29,10 @@ type RTCPPacket struct {
 //
 // The decoder hands over every UDP datagram that looks like RTP or RTCP,
 // whatever its ports: it cannot know which flows the SDP announced, so
-// deciding what is media is the handler's business.
+// deciding what is media is the handler's business. Each method reports
+// whether the packet belongs to media the handler knows (a stream the SDP
+// announced, or one the heuristic accepted): a capture writer keeps those.
 type MediaHandler interface {
-	HandleRTP(p *RTPPacket)
-	HandleRTCP(p *RTCPPacket)
+	HandleRTP(p *RTPPacket) (known bool)
+	HandleRTCP(p *RTCPPacket) (known bool)
 }

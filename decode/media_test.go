@@ -28,11 +28,12 @@ type mediaRecorder struct {
 	rtcp     []*RTCPPacket
 }
 
-func (h *mediaRecorder) HandleRTP(p *RTPPacket) {
+func (h *mediaRecorder) HandleRTP(p *RTPPacket) bool {
 	h.rtp = append(h.rtp, *p)
 	h.payloads = append(h.payloads, bytes.Clone(p.Payload))
+	return true
 }
-func (h *mediaRecorder) HandleRTCP(p *RTCPPacket) { h.rtcp = append(h.rtcp, p) }
+func (h *mediaRecorder) HandleRTCP(p *RTCPPacket) bool { h.rtcp = append(h.rtcp, p); return true }
 
 func udpFrame(t *testing.T, n int, src, dst netip.AddrPort, payload []byte) *capture.Frame {
 	t.Helper()

@@ -311,6 +311,7 @@ func (d *Decoder) streamData(s *tcpStream, m *Meta, seq uint32, p []byte) {
 	s.synced = true
 	s.frame = m.Frame
 	s.buf = append(s.buf, p...)
+	d.interest |= InterestSIP // a segment of a SIP stream, even one that completes no message yet
 	for len(s.buf) > 0 {
 		var more bool
 		switch s.mode {
