@@ -196,3 +196,19 @@ var fsACKBranches = [3]string{"z9hG4bK-1533658107", "z9hG4bK-1237483276", "z9hG4
 func crlf(msg string) []byte {
 	return []byte(strings.ReplaceAll(msg, "\n", "\r\n"))
 }
+
+// Seed is the seed case's SIP messages with CRLF line ends, as they are on
+// the wire in testdata/freeswitch-nat.pcap (ACK: the first of the three),
+// for tests that need the messages without the capture.
+var Seed = struct {
+	Register, Challenge, RegisterAuth, Registered, Invite, Trying, OK, ACK string
+}{
+	Register:     string(crlf(fsRegister1)),
+	Challenge:    string(crlf(fsRegister401)),
+	RegisterAuth: string(crlf(fsRegister2)),
+	Registered:   string(crlf(fsRegister200)),
+	Invite:       string(crlf(fsInvite)),
+	Trying:       string(crlf(fsTrying)),
+	OK:           string(crlf(fsInvite200)),
+	ACK:          string(crlf(strings.Replace(fsACK, "BRANCH", fsACKBranches[0], 1))),
+}
