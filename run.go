@@ -14,7 +14,7 @@ import (
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/diagnose"
-	"github.com/sipscope/sipscope/hepout"
+	"github.com/sipscope/sipscope/report/hepout"
 )
 
 // Options says what to analyse and how.

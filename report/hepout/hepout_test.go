@@ -8,7 +8,7 @@ import (
 
 	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/decode/hep"
-	"github.com/sipscope/sipscope/hepout"
+	"github.com/sipscope/sipscope/report/hepout"
 )
 
 // The Tap sends one HEPv3 packet per call, with the IP protocol of the
