@@ -4,7 +4,9 @@
 package sipscope
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -12,11 +14,16 @@ import (
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/diagnose"
+	"github.com/sipscope/sipscope/diagnose/auth"
 )
 
 // Options says what to analyse.
 type Options struct {
 	Files []string // capture files; "-" is standard input
+	// Auth says which passwords the digest authentication audit tries.
+	// The zero value tries each username's obvious variants only: cheap
+	// enough for every analysis.
+	Auth auth.Options
 }
 
 // CaptureSummary describes the input as a whole.
@@ -47,6 +54,9 @@ type Result struct {
 	Capture  CaptureSummary
 	Model    *correlate.Model
 	Findings []diagnose.Finding // worst first
+	// Auth is the digest authentication audit: every challenge, every
+	// response, and whether a known password fits it.
+	Auth *auth.Result
 }
 
 // Analyze reads every file and correlates what it finds. It returns an error
@@ -80,7 +90,11 @@ func Analyze(opts Options) (*Result, error) {
 	dec.Flush()
 	b.Observe(res.Capture.End)
 	res.Model = b.Model()
-	res.Findings = diagnose.Run(&diagnose.Input{Model: res.Model})
+	res.Auth, err = auth.Analyze(context.Background(), res.Model, opts.Auth)
+	if err != nil {
+		return nil, fmt.Errorf("wordlist: %w", err)
+	}
+	res.Findings = diagnose.Run(&diagnose.Input{Model: res.Model, Auth: res.Auth})
 
 	files := set.Files()
 	res.Capture.Files = files
