@@ -24,9 +24,9 @@ func analyze(t *testing.T, path string, opts auth.Options) *sipscope.Result {
 
 // row is what a test states about one credential.
 type row struct {
-	Frame, Challenge, Code, CodeFrame           int
+	Frame, Challenge, Code, CodeFrame          int
 	Method, Username, Realm, URI, Alg, QOP, NC string
-	Status                                      string
+	Status                                     string
 }
 
 func rows(res *auth.Result) []row {
