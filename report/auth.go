@@ -279,7 +279,7 @@ func auditLine(a *auth.Result) string {
 		s += " (given passwords, usernames and their variants; --wordlist FILE tries more)"
 	}
 	if a.Skipped > 0 {
-		s += fmt.Sprintf("; %d ACK/CANCEL copies of INVITE credentials not listed", a.Skipped)
+		s += fmt.Sprintf("; not listed: %d ACK/CANCEL copying an INVITE's credentials", a.Skipped)
 	}
 	return s + "."
 }

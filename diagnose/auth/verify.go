@@ -181,7 +181,7 @@ func (r *Result) status(c *Credential, other *Credential, opts Options) (string,
 		return StatusMalformed, ""
 	case c.Fits && c.Source == SourceGiven:
 		s := "fits the password given for " + who
-		if c.ResponseCode == 401 || c.ResponseCode == 403 || c.ResponseCode == 407 {
+		if len(c.Problems) == 0 && (c.ResponseCode == 401 || c.ResponseCode == 403 || c.ResponseCode == 407) {
 			s += ", yet the server answered " + itoa(c.ResponseCode) + ": it holds another password for " + c.Name + " or refuses the account"
 		}
 		return StatusValid, s
@@ -195,7 +195,7 @@ func (r *Result) status(c *Credential, other *Credential, opts Options) (string,
 		}
 		return StatusInvalid, s
 	case c.Fits:
-		return StatusRecovered, "recovered: " + found
+		return StatusRecovered, found
 	case other != nil:
 		return StatusInvalid, "the password that fits " + c.Name + "'s response in frame " + itoa(other.Frame) + " does not fit this one"
 	}
