@@ -15,6 +15,7 @@ type MalformedError struct {
 	Problems []string
 }
 
+// Error lists the problems, separated by semicolons.
 func (e *MalformedError) Error() string {
 	return "digest: malformed: " + strings.Join(e.Problems, "; ")
 }
