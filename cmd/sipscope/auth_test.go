@@ -14,10 +14,12 @@ import (
 	"github.com/sipscope/sipscope/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+// The flag is -update, as everywhere in sipscope; if another test file of
+// this package defines it too, keep one.
+var updateAuthGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// run executes the command line with stdin and returns stdout and stderr.
-func run(t *testing.T, stdin string, args ...string) (string, string, error) {
+// runAuthCmd executes the command line with stdin and returns stdout and stderr.
+func runAuthCmd(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := newRootCmd(&out, &errOut)
@@ -27,11 +29,11 @@ func run(t *testing.T, stdin string, args ...string) (string, string, error) {
 	return out.String(), errOut.String(), err
 }
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
+// authGolden compares got with testdata/name, or rewrites it with -update.
+func authGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if *updateAuthGolden {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -54,9 +56,9 @@ var (
 	digestCapture = testenv.Testdata("digest-auth.pcap")
 )
 
-// relative makes the capture paths in the output independent of where the
+// authRelative makes the capture paths in the output independent of where the
 // repository is checked out.
-func relative(s string) string {
+func authRelative(s string) string {
 	return strings.ReplaceAll(s, testenv.RepoRoot()+string(filepath.Separator), "")
 }
 
@@ -79,11 +81,11 @@ func TestAuthGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			out, errOut, err := run(t, "", tt.args...)
+			out, errOut, err := runAuthCmd(t, "", tt.args...)
 			if err != nil || errOut != "" {
 				t.Fatalf("%v\n%s", err, errOut)
 			}
-			golden(t, tt.golden, relative(out))
+			authGolden(t, tt.golden, authRelative(out))
 		})
 	}
 }
@@ -92,11 +94,11 @@ func TestAuthGolden(t *testing.T) {
 // challenge and the 403 that answered it.
 func TestAuthFailureCaptureGolden(t *testing.T) {
 	path := testenv.PublicCapture(t, "sip-auth-failure.pcapng")
-	out, _, err := run(t, "", "auth", path)
+	out, _, err := runAuthCmd(t, "", "auth", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "auth-sip-auth-failure.txt", strings.ReplaceAll(out, filepath.Dir(path)+string(filepath.Separator), ""))
+	authGolden(t, "auth-sip-auth-failure.txt", strings.ReplaceAll(out, filepath.Dir(path)+string(filepath.Separator), ""))
 }
 
 // Passwords show only with --show-passwords, in the table and in JSON,
@@ -111,7 +113,7 @@ func TestAuthShowPasswords(t *testing.T) {
 	for _, format := range []string{"table", "json"} {
 		args := []string{"auth", digestCapture, "--format", format, "--wordlist", words,
 			"--password", "alice=" + scenario.DAAlicePassword}
-		out, _, err := run(t, "", args...)
+		out, _, err := runAuthCmd(t, "", args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +122,7 @@ func TestAuthShowPasswords(t *testing.T) {
 				t.Errorf("%s output shows %q without --show-passwords", format, s)
 			}
 		}
-		out, _, err = run(t, "", append(args, "--show-passwords")...)
+		out, _, err = runAuthCmd(t, "", append(args, "--show-passwords")...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +158,7 @@ func TestAuthPasswordInputs(t *testing.T) {
 		}
 		return m
 	}
-	out, _, err := run(t, "carol:"+scenario.DACarolPassword+"\n", "auth", digestCapture, "--format", "json",
+	out, _, err := runAuthCmd(t, "carol:"+scenario.DACarolPassword+"\n", "auth", digestCapture, "--format", "json",
 		"--passwords", file, "--password-stdin")
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +192,7 @@ func TestAuthErrors(t *testing.T) {
 		{"", []string{"auth", seedCapture, "--format", "xml"}, `--format "xml": want one of [table json]`},
 	}
 	for _, tt := range tests {
-		_, _, err := run(t, tt.stdin, tt.args...)
+		_, _, err := runAuthCmd(t, tt.stdin, tt.args...)
 		if err == nil || err.Error() != tt.want {
 			t.Errorf("%v: error %v, want %s", tt.args, err, tt.want)
 		}
@@ -209,14 +211,14 @@ func TestAuthWordlistGzipAndProgress(t *testing.T) {
 	if err := os.WriteFile(words, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, err := run(t, "", "auth", digestCapture, "--wordlist", words, "--format", "json")
+	out, errOut, err := runAuthCmd(t, "", "auth", digestCapture, "--wordlist", words, "--format", "json")
 	if err != nil || errOut != "" {
 		t.Fatalf("%v, stderr %q", err, errOut)
 	}
 	if !strings.Contains(out, `"password_source": "wordlist"`) || !strings.Contains(out, `"wordlist_words": 2`) {
 		t.Errorf("hunter2 not found through the gzip wordlist:\n%s", out)
 	}
-	_, errOut, err = run(t, "", "auth", digestCapture, "--wordlist", words, "--progress", "--format", "json")
+	_, errOut, err = runAuthCmd(t, "", "auth", digestCapture, "--wordlist", words, "--progress", "--format", "json")
 	if err != nil || !strings.HasPrefix(errOut, "wordlist: done, 2 words, ") || !strings.HasSuffix(errOut, "2 of 7 passwords found\n") {
 		t.Errorf("progress %q, %v", errOut, err)
 	}
