@@ -322,7 +322,15 @@ func (lv *liveRun) finish() *LiveResult {
 		}
 		files = w.Files()
 	}
-	res := lv.p.Finish(files, nil)
+	res, err := lv.p.Finish(files, nil)
+	if err != nil {
+		// Finish fails only on a wordlist read error, and live takes no
+		// wordlist; keep the report rather than lose it.
+		res = &Result{Model: &correlate.Model{}}
+		if lv.writeErr == nil {
+			lv.writeErr = err
+		}
+	}
 	kept := make([]keptCall, 0, len(lv.ring))
 	kept = append(kept, lv.ring[lv.head:]...)
 	kept = append(kept, lv.ring[:lv.head]...)

@@ -5,21 +5,29 @@
 package sipscope
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/sipscope/sipscope/capture"
 	"github.com/sipscope/sipscope/correlate"
 	"github.com/sipscope/sipscope/decode"
 	"github.com/sipscope/sipscope/diagnose"
+	"github.com/sipscope/sipscope/diagnose/auth"
 	"github.com/sipscope/sipscope/report/hepout"
 )
 
 // Options says what to analyse and how.
 type Options struct {
 	Files []string // capture files; "-" is standard input
+	// Auth says which passwords the digest authentication audit tries.
+	// The zero value tries each username's obvious variants only: cheap
+	// enough for every analysis.
+	Auth auth.Options
 	// KeepDuplicates keeps identical IP packets seen within a few
 	// milliseconds of each other (by default dropped as capture duplicates).
 	KeepDuplicates bool
@@ -102,6 +110,10 @@ type Result struct {
 	Capture  CaptureSummary
 	Model    *correlate.Model
 	Findings []diagnose.Finding // worst first
+	// Auth is the digest authentication audit: every challenge, every
+	// response, and whether a known password fits it. When the pipeline
+	// streams, it covers the calls still held at the end only.
+	Auth *auth.Result
 	// Correlate holds the correlation counters (calls flushed, evicted, ...).
 	Correlate correlate.Stats
 }
@@ -153,7 +165,18 @@ func (p *Pipeline) MirrorHEP(addr string) error {
 }
 
 func (p *Pipeline) callDone(c *correlate.Call) {
-	fs := diagnose.RunCall(p.rules, c, &diagnose.Input{Model: &correlate.Model{Calls: []*correlate.Call{c}, End: p.end}})
+	in := &diagnose.Input{Model: &correlate.Model{Calls: []*correlate.Call{c}, End: p.end}}
+	fs := diagnose.RunCall(p.rules, c, in)
+	// The digest audit pairs challenges and responses within the call here
+	// (a nonce reused across Call-IDs is only seen offline).
+	if a, err := auth.Analyze(context.Background(), in.Model, auth.Options{Passwords: p.opts.Auth.Passwords}); err == nil {
+		in.Auth = a
+		for _, r := range p.rules {
+			if r.Capture != nil && strings.HasPrefix(r.Name, "auth.") {
+				fs = append(fs, r.Capture(in)...)
+			}
+		}
+	}
 	diagnose.Sort(fs)
 	if !p.opts.ForgetFindings {
 		p.findings = append(p.findings, fs...)
@@ -181,14 +204,19 @@ func (p *Pipeline) Decoder() *decode.Decoder { return p.dec }
 
 // Finish flushes what is left and returns the result. files names the
 // inputs (by capture.Frame.File index) and problems the damaged records the
-// capture layer skipped.
-func (p *Pipeline) Finish(files []string, problems []capture.Problem) *Result {
+// capture layer skipped. It fails only when the digest audit's wordlist
+// cannot be read.
+func (p *Pipeline) Finish(files []string, problems []capture.Problem) (*Result, error) {
 	p.dec.Flush()
 	p.b.Observe(p.end)
 	res := &Result{Model: p.b.Model(), Correlate: p.b.Stats()}
+	var err error
+	if res.Auth, err = auth.Analyze(context.Background(), res.Model, p.opts.Auth); err != nil {
+		return nil, fmt.Errorf("wordlist: %w", err)
+	}
 	if p.opts.OnCall != nil {
 		// Per-call findings went out with their calls; add the capture-wide ones.
-		in := &diagnose.Input{Model: res.Model}
+		in := &diagnose.Input{Model: res.Model, Auth: res.Auth}
 		for _, r := range p.rules {
 			if r.Capture != nil {
 				p.findings = append(p.findings, r.Capture(in)...)
@@ -197,7 +225,7 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) *Result {
 		diagnose.Sort(p.findings)
 		res.Findings = p.findings
 	} else {
-		res.Findings = diagnose.Run(&diagnose.Input{Model: res.Model})
+		res.Findings = diagnose.Run(&diagnose.Input{Model: res.Model, Auth: res.Auth})
 	}
 	st := &p.dec.Stats
 	res.Capture = CaptureSummary{
@@ -229,7 +257,7 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) *Result {
 			res.Capture.HEPError = p.mirror.LastError.Error()
 		}
 	}
-	return res
+	return res, nil
 }
 
 func fileName(files []string, i int) string {
@@ -264,5 +292,5 @@ func Analyze(opts Options) (*Result, error) {
 		}
 		p.Frame(f)
 	}
-	return p.Finish(set.Files(), set.Problems()), nil
+	return p.Finish(set.Files(), set.Problems())
 }

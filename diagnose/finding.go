@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/diagnose/auth"
 )
 
 // Severity ranks findings.
@@ -83,6 +84,10 @@ type Finding struct {
 // Input is what rules read.
 type Input struct {
 	Model *correlate.Model
+	// Auth is the digest authentication audit the auth.* rules read. When
+	// nil, the first auth rule to run computes it with the default options
+	// (each username's obvious variants, no wordlist) and stores it here.
+	Auth *auth.Result
 }
 
 // Rule inspects calls, or the whole capture, and returns findings. Most rules

@@ -20,6 +20,11 @@ type JSONReport struct {
 	Capture  *JSONCapture       `json:"capture,omitempty"`
 	Calls    []JSONCall         `json:"calls"`
 	Findings []diagnose.Finding `json:"findings"`
+	// Credentials, Challenges and AuthAudit are the digest audit of
+	// `sipscope auth`; other commands leave them out.
+	Credentials []JSONCredential `json:"credentials,omitzero"`
+	Challenges  []JSONChallenge  `json:"challenges,omitzero"`
+	AuthAudit   *JSONAuthAudit   `json:"auth_audit,omitempty"`
 }
 
 // JSONCapture summarises the input.
