@@ -183,3 +183,20 @@ func TestShowUnknownCall(t *testing.T) {
 		t.Errorf("err = %v, want one naming the Call-ID", err)
 	}
 }
+
+// The README's example is the real output: a change to analyze's output
+// must update both (go test ./cmd/sipscope -update rewrites the golden
+// file; copy it into the README).
+func TestReadmeExampleIsCurrent(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "analyze-freeswitch-nat.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), strings.TrimRight(string(want), "\n")) {
+		t.Error("README.md does not show the current output of analyze on testdata/freeswitch-nat.pcap")
+	}
+}
