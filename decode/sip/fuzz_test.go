@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sipscope/sipscope/internal/fuzzseed"
 )
 
 // fuzzSeeds are the messages of the tests plus a few odd shapes.
@@ -74,6 +76,9 @@ func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
 	}
+	for _, p := range fuzzseed.SIPPayloads(f) {
+		f.Add(p)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := bytes.Clone(data)
 		m, err := Parse(in)
@@ -114,6 +119,12 @@ func FuzzParse(f *testing.F) {
 func FuzzParseStream(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
+	}
+	for _, p := range fuzzseed.SIPPayloads(f) {
+		f.Add(p)
+	}
+	for _, s := range fuzzseed.TCPStreams(f) {
+		f.Add(s)
 	}
 	f.Add([]byte(seedInvite[:len(seedInvite)-5]))
 	f.Add([]byte("\r\n\r\n"))
