@@ -41,6 +41,14 @@ type CaptureSummary struct {
 	Undecoded map[string]int
 	// Problems lists input problems with file and frame, capped.
 	Problems []Problem
+
+	// CallsEvicted counts calls pushed out early because MaxCalls were held
+	// at once: handed over unfinished when streaming, dropped offline.
+	CallsEvicted int
+	// ICMPDropped counts ICMP errors not kept because MaxICMP were held.
+	ICMPDropped int
+	// MaxCalls and MaxICMP are the limits that were in force.
+	MaxCalls, MaxICMP int
 }
 
 // ReasonDamagedFile is the Undecoded key for records the capture reader had to
@@ -85,11 +93,9 @@ func NewPipeline(opts Options) *Pipeline {
 	if opts.OnCall != nil {
 		co.OnCall = p.callDone
 	}
-	if co.OnCall != nil || co.OnEvent != nil {
-		p.b = correlate.NewBuilderWith(co)
-	} else {
-		p.b = correlate.NewBuilder()
-	}
+	// Always with limits: offline analysis must stay within MaxCalls and
+	// MaxICMP too, or one hostile capture exhausts memory.
+	p.b = correlate.NewBuilderWith(co)
 	p.dec = decode.NewDecoder(p.b)
 	return p
 }
@@ -143,6 +149,8 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) *Result {
 	res.Capture = CaptureSummary{
 		Files: files, Frames: st.Frames, SIPMessages: st.SIPMessages,
 		Start: p.start, End: p.end, Undecoded: make(map[string]int),
+		CallsEvicted: res.Correlate.Evicted, ICMPDropped: res.Correlate.ICMPDropped,
+		MaxCalls: p.b.Options().MaxCalls, MaxICMP: p.b.Options().MaxICMP,
 	}
 	for k, v := range st.Undecoded {
 		res.Capture.Undecoded[k] = v

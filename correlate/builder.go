@@ -33,7 +33,7 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 	c := b.calls[ev.CallID]
 	isNew := c == nil
 	if isNew {
-		if b.opts.OnCall != nil && len(b.calls) >= b.opts.MaxCalls {
+		if b.opts.MaxCalls > 0 && len(b.calls) >= b.opts.MaxCalls {
 			b.evict(ev.Time)
 		}
 		c = &Call{CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}

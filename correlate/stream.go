@@ -26,8 +26,11 @@ type Options struct {
 	IdleTimeout time.Duration
 	// MaxCalls bounds the calls held at once; past it the calls idle longest
 	// are flushed early and counted in Stats.Evicted. Default DefaultMaxCalls.
+	// Without OnCall the limit holds too: evicted calls are then dropped
+	// (counted, never silent), since memory must stay bounded offline as well.
 	MaxCalls int
-	// MaxICMP bounds the ICMP errors kept that quote no known call.
+	// MaxICMP bounds the ICMP errors kept; past it they are counted in
+	// Stats.ICMPDropped. Default DefaultMaxICMP.
 	MaxICMP int
 }
 
@@ -65,11 +68,15 @@ type Event struct {
 type Stats struct {
 	Calls       int // calls seen
 	Flushed     int // calls handed to OnCall
-	Evicted     int // calls flushed early because MaxCalls was reached
+	Evicted     int // calls flushed early because MaxCalls was reached (dropped when there is no OnCall)
 	ICMPDropped int // ICMP errors not kept because MaxICMP was reached
+	// ICMPPairsDropped counts SIP messages not remembered for ICMP matching
+	// because maxSentPairs address pairs were all recent.
+	ICMPPairsDropped int
 }
 
-// NewBuilderWith returns a Builder with options; see Options.
+// NewBuilderWith returns a Builder with options; see Options. Zero limits
+// take their defaults.
 func NewBuilderWith(opts Options) *Builder {
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
@@ -87,6 +94,9 @@ func NewBuilderWith(opts Options) *Builder {
 	b.opts = opts
 	return b
 }
+
+// Options returns the options in force, defaults filled in.
+func (b *Builder) Options() Options { return b.opts }
 
 // Stats returns the builder's counters.
 func (b *Builder) Stats() Stats { return b.stats }
@@ -134,16 +144,19 @@ func (b *Builder) advance(t time.Time) {
 	if t.After(b.last) {
 		b.last = t
 	}
-	if b.opts.OnCall == nil {
-		return
-	}
 	if b.lastSweep.IsZero() {
 		b.lastSweep = t
 	}
-	if t.Sub(b.lastSweep) >= sweepEvery {
-		b.sweep(t)
-		b.lastSweep = t
+	if t.Sub(b.lastSweep) < sweepEvery {
+		return
 	}
+	b.lastSweep = t
+	if b.opts.OnCall == nil {
+		// Offline: calls stay until Model, but the ICMP table must not grow.
+		b.forgetSent(t)
+		return
+	}
+	b.sweep(t)
 }
 
 // sweep flushes every call that is finished at now, and forgets addresses
@@ -159,11 +172,7 @@ func (b *Builder) sweep(now time.Time) {
 	}
 	clear(b.order[len(kept):])
 	b.order = kept
-	for k, m := range b.lastSent {
-		if now.Sub(m.Time) > icmpWindow {
-			delete(b.lastSent, k)
-		}
-	}
+	b.forgetSent(now)
 }
 
 func (b *Builder) finished(c *Call, now time.Time) bool {
@@ -192,8 +201,10 @@ func (b *Builder) flush(c *Call, now time.Time) {
 	if b.calls[c.CallID] == c {
 		delete(b.calls, c.CallID)
 	}
-	b.stats.Flushed++
-	b.opts.OnCall(c)
+	if b.opts.OnCall != nil {
+		b.stats.Flushed++
+		b.opts.OnCall(c)
+	}
 }
 
 // evict flushes the tenth of the calls that have been idle longest, so that

@@ -134,6 +134,9 @@ func (d *Decoder) Decode(f *capture.Frame) {
 			m.Src = netip.AddrPortFrom(srcAddr, uint16(d.udp.SrcPort))
 			m.Dst = netip.AddrPortFrom(dstAddr, uint16(d.udp.DstPort))
 			m.Transport = UDP
+			if n := int(d.udp.Length) - 8; n > len(d.udp.Payload) && d.cutDatagram(&m, d.udp.Payload, n) {
+				return
+			}
 			d.udpPayload(&m, d.udp.Payload)
 			return
 		case layers.LayerTypeTCP:

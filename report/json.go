@@ -31,6 +31,17 @@ type JSONCapture struct {
 	End         string         `json:"end_time,omitempty"`
 	Undecoded   map[string]int `json:"undecoded"`
 	Problems    []JSONProblem  `json:"problems,omitempty"`
+	// Limits reached: calls pushed out past max_calls (dropped offline,
+	// handed over early when streaming) and ICMP errors not kept.
+	CallsEvicted int        `json:"calls_evicted"`
+	ICMPDropped  int        `json:"icmp_dropped"`
+	Limits       JSONLimits `json:"limits"`
+}
+
+// JSONLimits are the resource limits in force for the run.
+type JSONLimits struct {
+	MaxCalls int `json:"max_calls"`
+	MaxICMP  int `json:"max_icmp"`
 }
 
 // JSONProblem is one input problem.
@@ -134,7 +145,9 @@ func buildCapture(cs *sipscope.CaptureSummary) *JSONCapture {
 	jc := &JSONCapture{
 		Files: cs.Files, Frames: cs.Frames, SIPMessages: cs.SIPMessages,
 		Start: Timestamp(cs.Start), End: Timestamp(cs.End),
-		Undecoded: map[string]int{},
+		Undecoded:    map[string]int{},
+		CallsEvicted: cs.CallsEvicted, ICMPDropped: cs.ICMPDropped,
+		Limits: JSONLimits{MaxCalls: cs.MaxCalls, MaxICMP: cs.MaxICMP},
 	}
 	for k, v := range cs.Undecoded {
 		jc.Undecoded[k] = v
