@@ -20,6 +20,8 @@ type Builder struct {
 	lastSweep time.Time
 	icmp      []*ICMP
 	lastSent  map[addrPair]*Message
+	// sentPruned is when lastSent was last pruned.
+	sentPruned time.Time
 }
 
 // NewBuilder returns an empty Builder that keeps every call until Model.

@@ -49,7 +49,11 @@ func (b *Builder) noteSent(m *Message) {
 	}
 	k := addrPair{m.Src, m.Dst}
 	if _, known := b.lastSent[k]; !known && len(b.lastSent) >= maxSentPairs {
-		b.forgetSent(m.Time)
+		// Prune at most once per sweep interval: pruning a full table for
+		// every new pair would make a flood quadratic.
+		if m.Time.Sub(b.sentPruned) >= sweepEvery {
+			b.forgetSent(m.Time)
+		}
 		if len(b.lastSent) >= maxSentPairs {
 			// All recent: an ICMP error for this pair will not be linked.
 			b.stats.ICMPPairsDropped++
@@ -61,6 +65,7 @@ func (b *Builder) noteSent(m *Message) {
 
 // forgetSent forgets the messages too old at now to explain an ICMP error.
 func (b *Builder) forgetSent(now time.Time) {
+	b.sentPruned = now
 	for k, m := range b.lastSent {
 		if now.Sub(m.Time) > icmpWindow {
 			delete(b.lastSent, k)

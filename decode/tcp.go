@@ -65,6 +65,12 @@ func (d *Decoder) tcpSegment(m *Meta, tcp *layers.TCP) {
 		s = &tcpStream{}
 		ts.m[k] = s
 	}
+	if !s.synced && len(s.buf) == 0 && !sip.LooksLikeSIP(payload) {
+		// After a gap or a malformed message, wait for a segment that starts
+		// a message instead of buffering the middle of one (a 1 MB header
+		// line would otherwise fill the buffer and fail again).
+		return
+	}
 	seq := tcp.Seq
 	if s.synced {
 		diff := int32(seq - s.nextSeq)
