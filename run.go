@@ -47,8 +47,11 @@ type CaptureSummary struct {
 	CallsEvicted int
 	// ICMPDropped counts ICMP errors not kept because MaxICMP were held.
 	ICMPDropped int
-	// MaxCalls and MaxICMP are the limits that were in force.
-	MaxCalls, MaxICMP int
+	// MessagesDropped counts SIP messages not kept because their call held
+	// MaxMessages already.
+	MessagesDropped int
+	// MaxCalls, MaxICMP and MaxMessages are the limits that were in force.
+	MaxCalls, MaxICMP, MaxMessages int
 }
 
 // ReasonDamagedFile is the Undecoded key for records the capture reader had to
@@ -150,7 +153,8 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) *Result {
 		Files: files, Frames: st.Frames, SIPMessages: st.SIPMessages,
 		Start: p.start, End: p.end, Undecoded: make(map[string]int),
 		CallsEvicted: res.Correlate.Evicted, ICMPDropped: res.Correlate.ICMPDropped,
-		MaxCalls: p.b.Options().MaxCalls, MaxICMP: p.b.Options().MaxICMP,
+		MessagesDropped: res.Correlate.MessagesDropped,
+		MaxCalls:        p.b.Options().MaxCalls, MaxICMP: p.b.Options().MaxICMP, MaxMessages: p.b.Options().MaxMessages,
 	}
 	for k, v := range st.Undecoded {
 		res.Capture.Undecoded[k] = v

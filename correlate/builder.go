@@ -33,6 +33,9 @@ func NewBuilder() *Builder {
 func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 	b.advance(ev.Time)
 	c := b.calls[ev.CallID]
+	if c != nil && b.dropMessage(c, ev) {
+		return
+	}
 	isNew := c == nil
 	if isNew {
 		if b.opts.MaxCalls > 0 && len(b.calls) >= b.opts.MaxCalls {

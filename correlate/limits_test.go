@@ -52,7 +52,7 @@ func TestSentPairsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, streaming := range []bool{false, true} {
-		opts := Options{MaxCalls: 10}
+		opts := Options{MaxCalls: 10, MaxMessages: 1 << 30} // one Call-ID: keep its messages
 		if streaming {
 			opts.OnCall = func(*Call) {}
 		}
@@ -70,5 +70,25 @@ func TestSentPairsBounded(t *testing.T) {
 		if len(b.lastSent) != 0 {
 			t.Errorf("streaming %v: %d pairs still held a minute later", streaming, len(b.lastSent))
 		}
+	}
+}
+
+// One Call-ID repeated past MaxMessages: the extra messages are counted on
+// the call and in the stats, not kept, and the call stays active.
+func TestMaxMessagesPerCall(t *testing.T) {
+	b := NewBuilderWith(Options{MaxMessages: 50})
+	for i := 0; i < 200; i++ {
+		feed(t, b, i+1, time.Duration(i)*time.Second, invite("z9hG4bKrep", 1, ""))
+	}
+	m := b.Model()
+	if len(m.Calls) != 1 {
+		t.Fatalf("%d calls, want 1", len(m.Calls))
+	}
+	c := m.Calls[0]
+	if len(c.Messages) != 50 || c.Dropped != 150 || b.Stats().MessagesDropped != 150 {
+		t.Errorf("%d messages kept, %d dropped (stats %d); want 50 and 150", len(c.Messages), c.Dropped, b.Stats().MessagesDropped)
+	}
+	if want := t0.Add(199 * time.Second); !c.End.Equal(want) {
+		t.Errorf("call ends %v, want the last message's time %v", c.End, want)
 	}
 }

@@ -3,6 +3,8 @@ package correlate
 import (
 	"sort"
 	"time"
+
+	"github.com/sipscope/sipscope/decode"
 )
 
 // Options tune a Builder for streaming. The zero value keeps every call until
@@ -32,6 +34,12 @@ type Options struct {
 	// MaxICMP bounds the ICMP errors kept; past it they are counted in
 	// Stats.ICMPDropped. Default DefaultMaxICMP.
 	MaxICMP int
+	// MaxMessages bounds the messages kept per call: one Call-ID repeated
+	// forever (a flood, a keepalive that never changes it) must not grow
+	// memory without end. Past it messages are counted in Call.Dropped and
+	// Stats.MessagesDropped but not kept, and do not change the call's
+	// state. Default DefaultMaxMessages.
+	MaxMessages int
 }
 
 // Defaults for Options.
@@ -40,6 +48,7 @@ const (
 	DefaultIdleTimeout = 2 * time.Hour
 	DefaultMaxCalls    = 200000
 	DefaultMaxICMP     = 10000
+	DefaultMaxMessages = 10000 // a day of 30-second REGISTER refreshes with challenges on one Call-ID
 	sweepEvery         = time.Second
 )
 
@@ -70,9 +79,26 @@ type Stats struct {
 	Flushed     int // calls handed to OnCall
 	Evicted     int // calls flushed early because MaxCalls was reached (dropped when there is no OnCall)
 	ICMPDropped int // ICMP errors not kept because MaxICMP was reached
+	// MessagesDropped counts messages not kept because their call held
+	// MaxMessages already.
+	MessagesDropped int
 	// ICMPPairsDropped counts SIP messages not remembered for ICMP matching
 	// because maxSentPairs address pairs were all recent.
 	ICMPPairsDropped int
+}
+
+// dropMessage reports whether ev must not be kept because its call c holds
+// MaxMessages already, and counts it if so.
+func (b *Builder) dropMessage(c *Call, ev *decode.SIPMessage) bool {
+	if b.opts.MaxMessages <= 0 || len(c.Messages) < b.opts.MaxMessages {
+		return false
+	}
+	b.stats.MessagesDropped++
+	c.Dropped++
+	if ev.Time.After(c.End) {
+		c.End = ev.Time // still active: not idle, not first to be evicted
+	}
+	return true
 }
 
 // NewBuilderWith returns a Builder with options; see Options. Zero limits
@@ -89,6 +115,9 @@ func NewBuilderWith(opts Options) *Builder {
 	}
 	if opts.MaxICMP <= 0 {
 		opts.MaxICMP = DefaultMaxICMP
+	}
+	if opts.MaxMessages <= 0 {
+		opts.MaxMessages = DefaultMaxMessages
 	}
 	b := NewBuilder()
 	b.opts = opts
@@ -200,6 +229,13 @@ func (b *Builder) flush(c *Call, now time.Time) {
 	b.emit(EventFinished, c, nil, now)
 	if b.calls[c.CallID] == c {
 		delete(b.calls, c.CallID)
+	}
+	// An ICMP error can no longer be linked to a call that is gone; the
+	// table must not keep its messages alive either.
+	for _, m := range c.Messages {
+		if k := (addrPair{m.Src, m.Dst}); b.lastSent[k] == m {
+			delete(b.lastSent, k)
+		}
 	}
 	if b.opts.OnCall != nil {
 		b.stats.Flushed++

@@ -33,15 +33,17 @@ type JSONCapture struct {
 	Problems    []JSONProblem  `json:"problems,omitempty"`
 	// Limits reached: calls pushed out past max_calls (dropped offline,
 	// handed over early when streaming) and ICMP errors not kept.
-	CallsEvicted int        `json:"calls_evicted"`
-	ICMPDropped  int        `json:"icmp_dropped"`
-	Limits       JSONLimits `json:"limits"`
+	CallsEvicted    int        `json:"calls_evicted"`
+	ICMPDropped     int        `json:"icmp_dropped"`
+	MessagesDropped int        `json:"messages_dropped"`
+	Limits          JSONLimits `json:"limits"`
 }
 
 // JSONLimits are the resource limits in force for the run.
 type JSONLimits struct {
-	MaxCalls int `json:"max_calls"`
-	MaxICMP  int `json:"max_icmp"`
+	MaxCalls        int `json:"max_calls"`
+	MaxICMP         int `json:"max_icmp"`
+	MaxCallMessages int `json:"max_call_messages"`
 }
 
 // JSONProblem is one input problem.
@@ -67,6 +69,7 @@ type JSONCall struct {
 	AnswerDelayMS   *float64          `json:"answer_ms,omitempty"`
 	TalkTimeMS      *float64          `json:"talk_ms,omitempty"`
 	MessageCount    int               `json:"message_count"`
+	MessagesDropped int               `json:"messages_dropped,omitempty"` // past max_call_messages, not in messages
 	Retransmissions int               `json:"retransmissions"`
 	Transactions    int               `json:"transactions"`
 	Dialogs         []JSONDialog      `json:"dialogs,omitempty"`
@@ -146,8 +149,8 @@ func buildCapture(cs *sipscope.CaptureSummary) *JSONCapture {
 		Files: cs.Files, Frames: cs.Frames, SIPMessages: cs.SIPMessages,
 		Start: Timestamp(cs.Start), End: Timestamp(cs.End),
 		Undecoded:    map[string]int{},
-		CallsEvicted: cs.CallsEvicted, ICMPDropped: cs.ICMPDropped,
-		Limits: JSONLimits{MaxCalls: cs.MaxCalls, MaxICMP: cs.MaxICMP},
+		CallsEvicted: cs.CallsEvicted, ICMPDropped: cs.ICMPDropped, MessagesDropped: cs.MessagesDropped,
+		Limits: JSONLimits{MaxCalls: cs.MaxCalls, MaxICMP: cs.MaxICMP, MaxCallMessages: cs.MaxMessages},
 	}
 	for k, v := range cs.Undecoded {
 		jc.Undecoded[k] = v
@@ -165,7 +168,7 @@ func buildCall(res *sipscope.Result, c *correlate.Call, withRaw bool) JSONCall {
 		StartTime: Timestamp(c.Start), DurationMS: ms(c.Duration()),
 		PostDialDelayMS: optMS(c.PostDialDelay()), AnswerDelayMS: optMS(c.AnswerDelay()),
 		TalkTimeMS:   optMS(c.TalkTime()),
-		MessageCount: len(c.Messages), Retransmissions: c.Retransmissions,
+		MessageCount: len(c.Messages), MessagesDropped: c.Dropped, Retransmissions: c.Retransmissions,
 		Transactions: len(c.Transactions),
 		Messages:     make([]JSONMessage, 0, len(c.Messages)),
 	}

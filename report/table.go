@@ -78,10 +78,13 @@ func CaptureText(w io.Writer, cs *sipscope.CaptureSummary) {
 			fmt.Fprintf(w, "    frame %d of %s: %s\n", p.Frame, Clean(p.File, false), Clean(p.Reason, false))
 		}
 	}
-	if cs.CallsEvicted > 0 || cs.ICMPDropped > 0 {
+	if cs.CallsEvicted > 0 || cs.ICMPDropped > 0 || cs.MessagesDropped > 0 {
 		var parts []string
 		if cs.CallsEvicted > 0 {
 			parts = append(parts, fmt.Sprintf("%d calls evicted (--max-calls %d)", cs.CallsEvicted, cs.MaxCalls))
+		}
+		if cs.MessagesDropped > 0 {
+			parts = append(parts, fmt.Sprintf("%d messages dropped (--max-call-messages %d)", cs.MessagesDropped, cs.MaxMessages))
 		}
 		if cs.ICMPDropped > 0 {
 			parts = append(parts, fmt.Sprintf("%d ICMP errors dropped (--max-icmp %d)", cs.ICMPDropped, cs.MaxICMP))
