@@ -79,8 +79,9 @@ Limits you can set (flags of every command):
 Fixed limits:
   capture record   %d bytes (libpcap's largest snap length); a larger
                    record ends its file as a damaged record
-  SIP message      %d bytes; lines %d bytes; %d header lines, the rest
-                   ignored with a warning
+  SIP message      %d bytes; lines %d bytes; %d header lines, %d values
+                   per Via/Contact/Route list, %d parameters per value; the
+                   rest ignored with a warning
   SIP over TCP     %d bytes buffered per stream without a complete message,
                    then the stream waits for the next message start
 
@@ -94,6 +95,6 @@ characters, ANSI escapes, bidi overrides and invalid UTF-8 show as \xNN or
 \uNNNN.`,
 			correlate.DefaultMaxCalls, correlate.DefaultMaxMessages, correlate.DefaultMaxICMP,
 			capture.MaxRecordLength, sip.MaxMessageSize, sip.MaxLineLength, sip.MaxHeaders,
-			sip.MaxMessageSize, decode.MaxProblems),
+			sip.MaxListItems, sip.MaxParams, sip.MaxMessageSize, decode.MaxProblems),
 	}
 }

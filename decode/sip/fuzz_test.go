@@ -46,6 +46,14 @@ func checkMessage(t *testing.T, m *Message, inputLen int) {
 	if len(m.Headers) > MaxHeaders {
 		t.Fatalf("%d headers", len(m.Headers))
 	}
+	for _, n := range []int{len(m.Via), len(m.Contact), len(m.Route), len(m.RecordRoute)} {
+		if n > MaxListItems {
+			t.Fatalf("a list of %d values", n)
+		}
+	}
+	if len(m.Contact) > 0 && len(m.Contact[0].URI.Params) > MaxParams {
+		t.Fatalf("%d URI parameters", len(m.Contact[0].URI.Params))
+	}
 	if m.IsRequest {
 		if !isToken(m.Method) || m.RequestURI == "" || m.StatusCode != 0 {
 			t.Fatalf("bad request line: %q %q %d", m.Method, m.RequestURI, m.StatusCode)
