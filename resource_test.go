@@ -50,7 +50,7 @@ func putDecimal(b []byte, i int) {
 
 // sipFlood is a SIPVicious-style OPTIONS scan: a new Call-ID and a new
 // source port in every frame.
-func sipFlood(t *testing.T) ([]byte, func([]byte, int)) {
+func sipFlood(t testing.TB) ([]byte, func([]byte, int)) {
 	t.Helper()
 	const id = "flood-0000000"
 	frame := udpFrame(t, []byte(options(id, "User-Agent: friendly-scanner\r\n")))
@@ -197,4 +197,23 @@ func TestFragmentsThatNeverComplete(t *testing.T) {
 		t.Errorf("%d SIP messages, undecoded %v; want none and the fragments counted", res.Capture.SIPMessages, res.Capture.Undecoded)
 	}
 	runtime.KeepAlive(p)
+}
+
+// BenchmarkSIPFlood measures one frame of a Call-ID flood through the
+// pipeline at steady state: parse, correlate, evict past --max-calls.
+func BenchmarkSIPFlood(b *testing.B) {
+	template, patch := sipFlood(b)
+	p := sipscope.NewPipeline(sipscope.Options{
+		Correlate: correlate.Options{MaxCalls: 10_000},
+		OnCall:    func(*correlate.Call, []diagnose.Finding) {},
+	})
+	f := &capture.Frame{LinkType: layers.LinkTypeEthernet, Data: template, Length: len(template)}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(template)))
+	for i := 0; b.Loop(); i++ {
+		patch(f.Data, i)
+		f.Number = i + 1
+		f.Time = hostT0.Add(time.Duration(i) * 10 * time.Microsecond)
+		p.Frame(f)
+	}
 }
