@@ -93,8 +93,8 @@ func FuzzPipelineFrame(f *testing.F) {
 	})
 }
 
-// checkOutputs renders every text output of res and checks that none can
-// act on a terminal, and that the JSON output is valid JSON.
+// checkOutputs renders every text and JSON output of res and checks that
+// none can act on a terminal, and that the JSON is valid.
 func checkOutputs(t *testing.T, res *sipscope.Result) {
 	t.Helper()
 	var text bytes.Buffer
@@ -117,5 +117,8 @@ func checkOutputs(t *testing.T, res *sipscope.Result) {
 	}
 	if !json.Valid(js.Bytes()) {
 		t.Fatalf("invalid JSON:\n%s", js.Bytes())
+	}
+	if err := report.CheckTerminal(js.String()); err != nil {
+		t.Fatalf("JSON: %v in\n%q", err, js.String())
 	}
 }

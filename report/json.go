@@ -4,10 +4,15 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"sort"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/sipscope/sipscope"
 	"github.com/sipscope/sipscope/correlate"
@@ -214,11 +219,52 @@ func fileName(res *sipscope.Result, i int) string {
 	return ""
 }
 
-// WriteJSON writes v as indented JSON.
+// WriteJSON writes v as indented JSON. Beyond what encoding/json escapes
+// (control characters, <, >, &, U+2028, U+2029), DEL, C1 controls and Unicode
+// format characters (bidi overrides) from packets are written as \uXXXX
+// escapes: the same strings to a JSON reader, inert in a terminal.
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSONText(buf.Bytes()))
+	return err
+}
+
+// escapeJSONText rewrites DEL, C1 controls and format characters in encoded JSON
+// as \u escapes (surrogate pairs above the BMP). They can only occur inside
+// strings, where the escape means the same character.
+func escapeJSONText(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf && b[i] != 0x7f {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if !(r >= 0x7f && r < 0xa0) && !unicode.Is(unicode.Cf, r) {
+			i += size
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(b)+64)
+		}
+		out = append(out, b[:i]...)
+		if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		b = b[i+size:]
+		i = 0
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b...)
 }
 
 // SortedKeys returns m's keys in order, for stable output.

@@ -72,9 +72,11 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		{"analyze", path},
 		{"calls", path},
 		{"calls", "--format", "csv", path},
+		{"analyze", "--format", "json", path},
 	}
 	for _, p := range prefixes {
-		cmds = append(cmds, []string{"show", path, "--call", p}, []string{"show", path, "--call", p, "--raw"})
+		cmds = append(cmds, []string{"show", path, "--call", p}, []string{"show", path, "--call", p, "--raw"},
+			[]string{"show", path, "--call", p, "--raw", "--format", "json"})
 	}
 	for _, args := range cmds {
 		out, errOut, err := run(t, args...)
@@ -87,6 +89,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 			}
 		}
 		if args[len(args)-1] == "--raw" && args[len(args)-2] == "ansi" {
+			// Shown, escaped: not dropped.
 			for _, want := range []string{`\x1b[31mred`, `\x1b]0;pwned\x07Mallory`, `User-Agent: \x1b[2J\x1b[HSIPVicious`} {
 				if !strings.Contains(out, want) {
 					t.Errorf("--raw does not show %q escaped:\n%s", want, out)
