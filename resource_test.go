@@ -217,3 +217,46 @@ func BenchmarkSIPFlood(b *testing.B) {
 		p.Frame(f)
 	}
 }
+
+// 100,000 ICMP port-unreachable errors, each quoting a new port: at most
+// --max-icmp are kept, the rest counted and reported.
+func TestICMPFlood(t *testing.T) {
+	const (
+		n       = 100_000
+		maxICMP = 1000
+	)
+	quoted := []byte{
+		0x45, 0, 0, 28, 0, 1, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1, // IPv4 10.0.0.2 -> 10.0.0.1, UDP
+		0x13, 0xc4, 0, 0, 0, 8, 0, 0, // UDP 5060 -> port, length 8
+	}
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 10, 0, 0, 1, 0}, DstMAC: net.HardwareAddr{2, 10, 0, 0, 2, 0},
+		EthernetType: layers.EthernetTypeIPv4}
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolICMPv4,
+		SrcIP: net.IPv4(10, 0, 0, 1).To4(), DstIP: net.IPv4(10, 0, 0, 2).To4()}
+	icmp := &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4CodePort)}
+	buf := gopacket.NewSerializeBuffer()
+	must(t, gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		eth, ip, icmp, gopacket.Payload(quoted)))
+	template := append([]byte(nil), buf.Bytes()...)
+	const portAt = 14 + 20 + 8 + 20 + 2
+
+	before := heapInuse()
+	p := sipscope.NewPipeline(sipscope.Options{Correlate: correlate.Options{MaxICMP: maxICMP}})
+	flood(p, n, template, func(f []byte, i int) { binary.BigEndian.PutUint16(f[portAt:], uint16(i)) })
+	during := heapInuse()
+	res := p.Finish([]string{"icmp.pcap"}, nil)
+	if grew := int64(during) - int64(before); grew > 16<<20 {
+		t.Errorf("heap grew by %d MB keeping %d ICMP errors", grew>>20, maxICMP)
+	}
+	cs := res.Capture
+	if len(res.Model.ICMP) != maxICMP || cs.ICMPDropped != n-maxICMP || cs.MaxICMP != maxICMP {
+		t.Errorf("%d ICMP errors kept, %d dropped (limit %d); want %d kept and %d dropped",
+			len(res.Model.ICMP), cs.ICMPDropped, cs.MaxICMP, maxICMP, n-maxICMP)
+	}
+	var text bytes.Buffer
+	report.CaptureText(&text, &cs)
+	if want := fmt.Sprintf("%d ICMP errors dropped (--max-icmp %d)", n-maxICMP, maxICMP); !strings.Contains(text.String(), want) {
+		t.Errorf("capture summary does not say %q:\n%s", want, text.String())
+	}
+	runtime.KeepAlive(p)
+}
