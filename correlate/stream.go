@@ -7,8 +7,10 @@ import (
 	"github.com/sipscope/sipscope/decode"
 )
 
-// Options tune a Builder for streaming. The zero value keeps every call until
-// Model is called, which is what offline analysis of one capture wants.
+// Options tune a Builder for streaming and bound its memory. Without OnCall
+// every call is kept until Model is called, which is what offline analysis
+// of one capture wants, up to the limits below (NewBuilderWith fills in
+// their defaults; NewBuilder has none).
 type Options struct {
 	// OnCall receives each call once it is finished: its outcome settled and
 	// Grace passed without a message, or idle for IdleTimeout, or evicted by
