@@ -162,14 +162,3 @@ func forFrames(tb testing.TB, path string, fn func(n int, f *capture.Frame)) {
 		fn(n, f)
 	}
 }
-
-// Head returns at most the first n bytes of the file at path: a capture cut
-// short, which the readers must handle as a truncated record.
-func Head(tb testing.TB, path string, n int) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b[:min(n, len(b))]
-}
