@@ -82,6 +82,17 @@ type CaptureSummary struct {
 	// and those that could not be sent (the last reason in HEPError).
 	HEPSent, HEPErrors int
 	HEPError           string
+
+	// CallsEvicted counts calls pushed out early because MaxCalls were held
+	// at once: handed over unfinished when streaming, dropped offline.
+	CallsEvicted int
+	// ICMPDropped counts ICMP errors not kept because MaxICMP were held.
+	ICMPDropped int
+	// MessagesDropped counts SIP messages not kept because their call held
+	// MaxMessages already.
+	MessagesDropped int
+	// MaxCalls, MaxICMP and MaxMessages are the limits that were in force.
+	MaxCalls, MaxICMP, MaxMessages int
 }
 
 // EncryptedFlow is a TLS connection on the SIP TLS port (5061): SIP that
@@ -116,6 +127,9 @@ type Result struct {
 	Auth *auth.Result
 	// Correlate holds the correlation counters (calls flushed, evicted, ...).
 	Correlate correlate.Stats
+	// FindingsDropped counts streamed findings not kept in Findings past
+	// MaxKeptFindings (they still went to Options.OnCall).
+	FindingsDropped int
 }
 
 // Pipeline runs decode -> correlate -> diagnose over frames from any source.
@@ -129,6 +143,8 @@ type Pipeline struct {
 	start    time.Time
 	end      time.Time
 	mirror   *hepout.Sender
+
+	findingsDropped int
 }
 
 // NewPipeline returns a pipeline configured by opts (Files is not used).
@@ -144,6 +160,8 @@ func NewPipeline(opts Options) *Pipeline {
 	if opts.HeuristicRTP {
 		co.HeuristicRTP = true
 	}
+	// Always with limits: offline analysis must stay within MaxCalls and
+	// MaxICMP too, or one hostile capture exhausts memory.
 	p.b = correlate.NewBuilderWith(co)
 	p.dec = decode.NewDecoder(p.b)
 	if opts.KeepDuplicates {
@@ -179,10 +197,23 @@ func (p *Pipeline) callDone(c *correlate.Call) {
 	}
 	diagnose.Sort(fs)
 	if !p.opts.ForgetFindings {
-		p.findings = append(p.findings, fs...)
+		// Streamed findings are kept for the Result up to a bound: a flood
+		// of failing calls must not grow memory through its findings.
+		for _, f := range fs {
+			if len(p.findings) >= MaxKeptFindings {
+				p.findingsDropped++
+				continue
+			}
+			p.findings = append(p.findings, f)
+		}
 	}
 	p.opts.OnCall(c, fs)
 }
+
+// MaxKeptFindings bounds the per-call findings a streaming pipeline keeps
+// for its Result; OnCall receives them all, and Result.FindingsDropped
+// counts the rest.
+const MaxKeptFindings = 10000
 
 // Frame decodes and correlates one frame. f.Data may be reused afterwards.
 func (p *Pipeline) Frame(f *capture.Frame) {
@@ -209,7 +240,7 @@ func (p *Pipeline) Decoder() *decode.Decoder { return p.dec }
 func (p *Pipeline) Finish(files []string, problems []capture.Problem) (*Result, error) {
 	p.dec.Flush()
 	p.b.Observe(p.end)
-	res := &Result{Model: p.b.Model(), Correlate: p.b.Stats()}
+	res := &Result{Model: p.b.Model(), Correlate: p.b.Stats(), FindingsDropped: p.findingsDropped}
 	var err error
 	if res.Auth, err = auth.Analyze(context.Background(), res.Model, p.opts.Auth); err != nil {
 		return nil, fmt.Errorf("wordlist: %w", err)
@@ -231,6 +262,9 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) (*Result, 
 	res.Capture = CaptureSummary{
 		Files: files, Frames: st.Frames, SIPMessages: st.SIPMessages,
 		Start: p.start, End: p.end, Undecoded: make(map[string]int),
+		CallsEvicted: res.Correlate.Evicted, ICMPDropped: res.Correlate.ICMPDropped,
+		MessagesDropped: res.Correlate.MessagesDropped,
+		MaxCalls:        p.b.Options().MaxCalls, MaxICMP: p.b.Options().MaxICMP, MaxMessages: p.b.Options().MaxMessages,
 	}
 	for k, v := range st.Undecoded {
 		res.Capture.Undecoded[k] = v

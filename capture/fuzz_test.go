@@ -99,6 +99,9 @@ func FuzzRead(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
+	for _, head := range realCaptureHeads(f, 8192, "sip-auth-failure.pcapng", "sip_ipv4_tcp.pcap", "DTMFsipinfo.pcap") {
+		f.Add(head)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n, file, err := readBytes(data)
 		if file == nil {

@@ -22,6 +22,8 @@ type Builder struct {
 	icmp      []*ICMP
 	lastSent  map[addrPair]*Message
 	media     mediaState
+	// sentPruned is when lastSent was last pruned.
+	sentPruned time.Time
 }
 
 // NewBuilder returns an empty Builder that keeps every call until Model.
@@ -33,9 +35,12 @@ func NewBuilder() *Builder {
 func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 	b.advance(ev.Time)
 	c := b.calls[ev.CallID]
+	if c != nil && b.dropMessage(c, ev) {
+		return
+	}
 	isNew := c == nil
 	if isNew {
-		if b.opts.OnCall != nil && len(b.calls) >= b.opts.MaxCalls {
+		if b.opts.MaxCalls > 0 && len(b.calls) >= b.opts.MaxCalls {
 			b.evict(ev.Time)
 		}
 		c = &Call{CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}

@@ -31,16 +31,44 @@ func (b *Builder) HandleICMP(e *decode.ICMPError) {
 			c.ICMP = append(c.ICMP, ic)
 		}
 	}
-	if b.opts.OnCall != nil && len(b.icmp) >= b.opts.MaxICMP {
+	if b.opts.MaxICMP > 0 && len(b.icmp) >= b.opts.MaxICMP {
 		b.stats.ICMPDropped++
 		return
 	}
 	b.icmp = append(b.icmp, ic)
 }
 
+// maxSentPairs bounds the address pairs remembered for ICMP matching. A
+// scanner sending from a new port for every Call-ID would otherwise grow the
+// table, and keep every evicted call's message alive, until the next sweep.
+const maxSentPairs = 65536
+
 func (b *Builder) noteSent(m *Message) {
 	if b.lastSent == nil {
 		b.lastSent = make(map[addrPair]*Message)
 	}
-	b.lastSent[addrPair{m.Src, m.Dst}] = m
+	k := addrPair{m.Src, m.Dst}
+	if _, known := b.lastSent[k]; !known && len(b.lastSent) >= maxSentPairs {
+		// Prune at most once per sweep interval: pruning a full table for
+		// every new pair would make a flood quadratic.
+		if m.Time.Sub(b.sentPruned) >= sweepEvery {
+			b.forgetSent(m.Time)
+		}
+		if len(b.lastSent) >= maxSentPairs {
+			// All recent: an ICMP error for this pair will not be linked.
+			b.stats.ICMPPairsDropped++
+			return
+		}
+	}
+	b.lastSent[k] = m
+}
+
+// forgetSent forgets the messages too old at now to explain an ICMP error.
+func (b *Builder) forgetSent(now time.Time) {
+	b.sentPruned = now
+	for k, m := range b.lastSent {
+		if now.Sub(m.Time) > icmpWindow {
+			delete(b.lastSent, k)
+		}
+	}
 }

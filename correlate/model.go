@@ -119,6 +119,9 @@ type Call struct {
 	Registration    *Registration // set for Kind "registration"
 	Retransmissions int
 	ICMP            []*ICMP // ICMP errors answering this call's messages
+	// Dropped counts messages of this Call-ID not kept because the call
+	// held Options.MaxMessages already.
+	Dropped int
 
 	// Media is what the SDP said and what RTP flowed (media.go).
 	Media CallMedia

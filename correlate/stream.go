@@ -3,10 +3,14 @@ package correlate
 import (
 	"sort"
 	"time"
+
+	"github.com/sipscope/sipscope/decode"
 )
 
-// Options tune a Builder for streaming. The zero value keeps every call until
-// Model is called, which is what offline analysis of one capture wants.
+// Options tune a Builder for streaming and bound its memory. Without OnCall
+// every call is kept until Model is called, which is what offline analysis
+// of one capture wants, up to the limits below (NewBuilderWith fills in
+// their defaults; NewBuilder has none).
 type Options struct {
 	// OnCall receives each call once it is finished: its outcome settled and
 	// Grace passed without a message, or idle for IdleTimeout, or evicted by
@@ -26,14 +30,23 @@ type Options struct {
 	IdleTimeout time.Duration
 	// MaxCalls bounds the calls held at once; past it the calls idle longest
 	// are flushed early and counted in Stats.Evicted. Default DefaultMaxCalls.
+	// Without OnCall the limit holds too: evicted calls are then dropped
+	// (counted, never silent), since memory must stay bounded offline as well.
 	MaxCalls int
-	// MaxICMP bounds the ICMP errors kept that quote no known call.
+	// MaxICMP bounds the ICMP errors kept; past it they are counted in
+	// Stats.ICMPDropped. Default DefaultMaxICMP.
 	MaxICMP int
 	// HeuristicRTP also collects RTP on flows no SDP in the capture
 	// announced: version 2, a plausible payload type, and sequence numbers
 	// and timestamps that advance over HeuristicPackets packets. Off by
 	// default, since any UDP can look like RTP for a packet or two.
 	HeuristicRTP bool
+	// MaxMessages bounds the messages kept per call: one Call-ID repeated
+	// forever (a flood, a keepalive that never changes it) must not grow
+	// memory without end. Past it messages are counted in Call.Dropped and
+	// Stats.MessagesDropped but not kept, and do not change the call's
+	// state. Default DefaultMaxMessages.
+	MaxMessages int
 }
 
 // Defaults for Options.
@@ -42,6 +55,7 @@ const (
 	DefaultIdleTimeout = 2 * time.Hour
 	DefaultMaxCalls    = 200000
 	DefaultMaxICMP     = 10000
+	DefaultMaxMessages = 10000 // a day of 30-second REGISTER refreshes with challenges on one Call-ID
 	sweepEvery         = time.Second
 )
 
@@ -70,11 +84,32 @@ type Event struct {
 type Stats struct {
 	Calls       int // calls seen
 	Flushed     int // calls handed to OnCall
-	Evicted     int // calls flushed early because MaxCalls was reached
+	Evicted     int // calls flushed early because MaxCalls was reached (dropped when there is no OnCall)
 	ICMPDropped int // ICMP errors not kept because MaxICMP was reached
+	// MessagesDropped counts messages not kept because their call held
+	// MaxMessages already.
+	MessagesDropped int
+	// ICMPPairsDropped counts SIP messages not remembered for ICMP matching
+	// because maxSentPairs address pairs were all recent.
+	ICMPPairsDropped int
 }
 
-// NewBuilderWith returns a Builder with options; see Options.
+// dropMessage reports whether ev must not be kept because its call c holds
+// MaxMessages already, and counts it if so.
+func (b *Builder) dropMessage(c *Call, ev *decode.SIPMessage) bool {
+	if b.opts.MaxMessages <= 0 || len(c.Messages) < b.opts.MaxMessages {
+		return false
+	}
+	b.stats.MessagesDropped++
+	c.Dropped++
+	if ev.Time.After(c.End) {
+		c.End = ev.Time // still active: not idle, not first to be evicted
+	}
+	return true
+}
+
+// NewBuilderWith returns a Builder with options; see Options. Zero limits
+// take their defaults.
 func NewBuilderWith(opts Options) *Builder {
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
@@ -88,11 +123,17 @@ func NewBuilderWith(opts Options) *Builder {
 	if opts.MaxICMP <= 0 {
 		opts.MaxICMP = DefaultMaxICMP
 	}
+	if opts.MaxMessages <= 0 {
+		opts.MaxMessages = DefaultMaxMessages
+	}
 	b := NewBuilder()
 	b.opts = opts
 	b.media.opts = opts
 	return b
 }
+
+// Options returns the options in force, defaults filled in.
+func (b *Builder) Options() Options { return b.opts }
 
 // Stats returns the builder's counters.
 func (b *Builder) Stats() Stats { return b.stats }
@@ -140,16 +181,19 @@ func (b *Builder) advance(t time.Time) {
 	if t.After(b.last) {
 		b.last = t
 	}
-	if b.opts.OnCall == nil {
-		return
-	}
 	if b.lastSweep.IsZero() {
 		b.lastSweep = t
 	}
-	if t.Sub(b.lastSweep) >= sweepEvery {
-		b.sweep(t)
-		b.lastSweep = t
+	if t.Sub(b.lastSweep) < sweepEvery {
+		return
 	}
+	b.lastSweep = t
+	if b.opts.OnCall == nil {
+		// Offline: calls stay until Model, but the ICMP table must not grow.
+		b.forgetSent(t)
+		return
+	}
+	b.sweep(t)
 }
 
 // sweep flushes every call that is finished at now, and forgets addresses
@@ -165,11 +209,7 @@ func (b *Builder) sweep(now time.Time) {
 	}
 	clear(b.order[len(kept):])
 	b.order = kept
-	for k, m := range b.lastSent {
-		if now.Sub(m.Time) > icmpWindow {
-			delete(b.lastSent, k)
-		}
-	}
+	b.forgetSent(now)
 }
 
 func (b *Builder) finished(c *Call, now time.Time) bool {
@@ -199,8 +239,17 @@ func (b *Builder) flush(c *Call, now time.Time) {
 		delete(b.calls, c.CallID)
 	}
 	b.flushMedia(c)
-	b.stats.Flushed++
-	b.opts.OnCall(c)
+	// An ICMP error can no longer be linked to a call that is gone; the
+	// table must not keep its messages alive either.
+	for _, m := range c.Messages {
+		if k := (addrPair{m.Src, m.Dst}); b.lastSent[k] == m {
+			delete(b.lastSent, k)
+		}
+	}
+	if b.opts.OnCall != nil {
+		b.stats.Flushed++
+		b.opts.OnCall(c)
+	}
 }
 
 // evict flushes the tenth of the calls that have been idle longest, so that

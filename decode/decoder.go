@@ -233,6 +233,11 @@ func (d *Decoder) walk(m *Meta, first gopacket.LayerType, data []byte, src, dst 
 		m.Src = netip.AddrPortFrom(src, uint16(d.udp.SrcPort))
 		m.Dst = netip.AddrPortFrom(dst, uint16(d.udp.DstPort))
 		m.Transport = UDP
+		// A datagram cut by the snap length: SIP in it is counted, and
+		// parsed as far as it goes when its header block is whole.
+		if n := int(d.udp.Length) - 8; n > len(d.udp.Payload) && d.cutDatagram(m, d.udp.Payload, n) {
+			return
+		}
 		d.udpPayload(m, d.udp.Payload)
 	case layers.LayerTypeTCP:
 		d.Stats.TCP++

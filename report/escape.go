@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -56,4 +57,26 @@ func writeHex(b *strings.Builder, c byte) {
 	b.WriteString(`\x`)
 	b.WriteByte(hex[c>>4])
 	b.WriteByte(hex[c&0xf])
+}
+
+// CheckTerminal returns an error naming the first byte offset of s where a
+// terminal would act on the text instead of showing it: a control character
+// other than newline, DEL, a C1 control, invalid UTF-8 or a Unicode format
+// character. Output built from Clean passes; tests use it to prove that every
+// output path escapes what came from the wire.
+func CheckTerminal(s string) error {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return fmt.Errorf("report: invalid UTF-8 byte 0x%02x at offset %d", s[i], i)
+		case r == '\n':
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return fmt.Errorf("report: control character %U at offset %d", r, i)
+		case unicode.Is(unicode.Cf, r):
+			return fmt.Errorf("report: format character %U at offset %d", r, i)
+		}
+		i += size
+	}
+	return nil
 }

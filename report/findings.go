@@ -15,7 +15,7 @@ func FindingsText(w io.Writer, fs []diagnose.Finding) {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "%-7s %s  %s\n", strings.ToUpper(f.Severity.String()), f.ID, Clean(f.Summary, false))
+		fmt.Fprintf(w, "%-7s %s  %s\n", strings.ToUpper(f.Severity.String()), Clean(f.ID, false), Clean(f.Summary, false))
 		if f.CallID != "" {
 			fmt.Fprintf(w, "        call: %s\n", Clean(f.CallID, false))
 		}

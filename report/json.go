@@ -4,10 +4,15 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"sort"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/sipscope/sipscope"
 	"github.com/sipscope/sipscope/correlate"
@@ -42,6 +47,12 @@ type JSONCapture struct {
 	TCPRetransmissions int                 `json:"tcp_retransmissions,omitempty"`
 	HEPPackets         int                 `json:"hep_packets,omitempty"`
 	EncryptedFlows     []JSONEncryptedFlow `json:"encrypted_flows,omitempty"`
+	// Limits reached: calls pushed out past max_calls (dropped offline,
+	// handed over early when streaming) and ICMP errors not kept.
+	CallsEvicted    int        `json:"calls_evicted"`
+	ICMPDropped     int        `json:"icmp_dropped"`
+	MessagesDropped int        `json:"messages_dropped"`
+	Limits          JSONLimits `json:"limits"`
 }
 
 // JSONEncryptedFlow is a SIP over TLS connection, not decrypted.
@@ -53,6 +64,13 @@ type JSONEncryptedFlow struct {
 	ServerName string `json:"server_name,omitempty"`
 	Frames     int    `json:"frames"`
 	Bytes      int    `json:"bytes"`
+}
+
+// JSONLimits are the resource limits in force for the run.
+type JSONLimits struct {
+	MaxCalls        int `json:"max_calls"`
+	MaxICMP         int `json:"max_icmp"`
+	MaxCallMessages int `json:"max_call_messages"`
 }
 
 // JSONProblem is one input problem.
@@ -78,6 +96,7 @@ type JSONCall struct {
 	AnswerDelayMS   *float64          `json:"answer_ms,omitempty"`
 	TalkTimeMS      *float64          `json:"talk_ms,omitempty"`
 	MessageCount    int               `json:"message_count"`
+	MessagesDropped int               `json:"messages_dropped,omitempty"` // past max_call_messages, not in messages
 	Retransmissions int               `json:"retransmissions"`
 	Transactions    int               `json:"transactions"`
 	Dialogs         []JSONDialog      `json:"dialogs,omitempty"`
@@ -158,7 +177,9 @@ func buildCapture(cs *sipscope.CaptureSummary) *JSONCapture {
 	jc := &JSONCapture{
 		Files: cs.Files, Frames: cs.Frames, SIPMessages: cs.SIPMessages,
 		Start: Timestamp(cs.Start), End: Timestamp(cs.End),
-		Undecoded: map[string]int{},
+		Undecoded:    map[string]int{},
+		CallsEvicted: cs.CallsEvicted, ICMPDropped: cs.ICMPDropped, MessagesDropped: cs.MessagesDropped,
+		Limits: JSONLimits{MaxCalls: cs.MaxCalls, MaxICMP: cs.MaxICMP, MaxCallMessages: cs.MaxMessages},
 	}
 	for k, v := range cs.Undecoded {
 		jc.Undecoded[k] = v
@@ -184,7 +205,7 @@ func buildCall(res *sipscope.Result, c *correlate.Call, withRaw bool) JSONCall {
 		StartTime: Timestamp(c.Start), DurationMS: ms(c.Duration()),
 		PostDialDelayMS: optMS(c.PostDialDelay()), AnswerDelayMS: optMS(c.AnswerDelay()),
 		TalkTimeMS:   optMS(c.TalkTime()),
-		MessageCount: len(c.Messages), Retransmissions: c.Retransmissions,
+		MessageCount: len(c.Messages), MessagesDropped: c.Dropped, Retransmissions: c.Retransmissions,
 		Transactions: len(c.Transactions),
 		Messages:     make([]JSONMessage, 0, len(c.Messages)),
 	}
@@ -231,11 +252,52 @@ func fileName(res *sipscope.Result, i int) string {
 	return ""
 }
 
-// WriteJSON writes v as indented JSON.
+// WriteJSON writes v as indented JSON. Beyond what encoding/json escapes
+// (control characters, <, >, &, U+2028, U+2029), DEL, C1 controls and Unicode
+// format characters (bidi overrides) from packets are written as \uXXXX
+// escapes: the same strings to a JSON reader, inert in a terminal.
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSONText(buf.Bytes()))
+	return err
+}
+
+// escapeJSONText rewrites DEL, C1 controls and format characters in encoded JSON
+// as \u escapes (surrogate pairs above the BMP). They can only occur inside
+// strings, where the escape means the same character.
+func escapeJSONText(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf && b[i] != 0x7f {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if !(r >= 0x7f && r < 0xa0) && !unicode.Is(unicode.Cf, r) {
+			i += size
+			continue
+		}
+		if out == nil {
+			out = make([]byte, 0, len(b)+64)
+		}
+		out = append(out, b[:i]...)
+		if r1, r2 := utf16.EncodeRune(r); r1 != unicode.ReplacementChar {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		b = b[i+size:]
+		i = 0
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b...)
 }
 
 // SortedKeys returns m's keys in order, for stable output.

@@ -92,7 +92,7 @@ func CaptureText(w io.Writer, cs *sipscope.CaptureSummary) {
 	if len(cs.Undecoded) > 0 {
 		parts := make([]string, 0, len(cs.Undecoded))
 		for _, k := range SortedKeys(cs.Undecoded) {
-			parts = append(parts, fmt.Sprintf("%s: %d", k, cs.Undecoded[k]))
+			parts = append(parts, fmt.Sprintf("%s: %d", Clean(k, false), cs.Undecoded[k]))
 		}
 		fmt.Fprintf(w, "  undecoded: %s\n", strings.Join(parts, ", "))
 		for i, p := range cs.Problems {
@@ -103,6 +103,19 @@ func CaptureText(w io.Writer, cs *sipscope.CaptureSummary) {
 			fmt.Fprintf(w, "    frame %d of %s: %s\n", p.Frame, Clean(p.File, false), Clean(p.Reason, false))
 		}
 	}
+	if cs.CallsEvicted > 0 || cs.ICMPDropped > 0 || cs.MessagesDropped > 0 {
+		var parts []string
+		if cs.CallsEvicted > 0 {
+			parts = append(parts, fmt.Sprintf("%d calls evicted (--max-calls %d)", cs.CallsEvicted, cs.MaxCalls))
+		}
+		if cs.MessagesDropped > 0 {
+			parts = append(parts, fmt.Sprintf("%d messages dropped (--max-call-messages %d)", cs.MessagesDropped, cs.MaxMessages))
+		}
+		if cs.ICMPDropped > 0 {
+			parts = append(parts, fmt.Sprintf("%d ICMP errors dropped (--max-icmp %d)", cs.ICMPDropped, cs.MaxICMP))
+		}
+		fmt.Fprintf(w, "  limits reached: %s\n", strings.Join(parts, ", "))
+	}
 }
 
 // CallsTable writes one row per call.
@@ -110,7 +123,7 @@ func CallsTable(w io.Writer, calls []*correlate.Call) error {
 	t := newTable(w, "CALL-ID", "KIND", "FROM", "TO", "STATE", "START", "DURATION", "MSGS", "RETRANS")
 	for _, c := range calls {
 		if err := t.Append(
-			Clean(c.CallID, false), c.Kind,
+			Clean(c.CallID, false), Clean(c.Kind, false),
 			Clean(user(c.FromUser, c.From), false), Clean(user(c.ToUser, c.To), false),
 			State(c), TimeOfDay(c.Start), Duration(c.Duration()),
 			itoa(len(c.Messages)), itoa(c.Retransmissions),

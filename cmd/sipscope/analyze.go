@@ -42,7 +42,7 @@ func runAnalyze(io *streams, opts *analyzeOptions) error {
 	if err := checkFormat(opts.Format, "table", "json"); err != nil {
 		return err
 	}
-	res, err := sipscope.Analyze(sipscope.Options{Files: opts.Files, HEPSend: opts.HEPSend, KeepDuplicates: opts.KeepDuplicates})
+	res, err := analyzeWith(sipscope.Options{Files: opts.Files, HEPSend: opts.HEPSend, KeepDuplicates: opts.KeepDuplicates})
 	if err != nil {
 		return err
 	}

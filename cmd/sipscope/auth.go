@@ -80,7 +80,7 @@ func runAuth(io *streams, opts *authOptions) error {
 		return err
 	}
 	defer closeAll()
-	res, err := sipscope.Analyze(sipscope.Options{Files: opts.Files, Auth: aopts})
+	res, err := analyzeWith(sipscope.Options{Files: opts.Files, Auth: aopts})
 	if err != nil {
 		return err
 	}

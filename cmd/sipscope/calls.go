@@ -19,19 +19,20 @@ func newCallsCmd(io *streams) *cobra.Command {
 		Use:   "calls FILE...",
 		Short: "List calls, registrations and other SIP conversations",
 		Example: `  sipscope calls testdata/freeswitch-nat.pcap
-  sipscope calls --format json a.pcap b.pcapng.gz`,
+  sipscope calls --format json a.pcap b.pcapng.gz
+  sipscope calls --format csv capture.pcap > calls.csv`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Files = args
 			return runCalls(io, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "table", "output format: table or json")
+	cmd.Flags().StringVar(&opts.Format, "format", "table", "output format: table, json or csv (formula-safe for spreadsheets)")
 	return cmd
 }
 
 func runCalls(io *streams, opts *callsOptions) error {
-	if err := checkFormat(opts.Format, "table", "json"); err != nil {
+	if err := checkFormat(opts.Format, "table", "json", "csv"); err != nil {
 		return err
 	}
 	res, err := analyze(opts.Files)
@@ -40,6 +41,9 @@ func runCalls(io *streams, opts *callsOptions) error {
 	}
 	if opts.Format == "json" {
 		return report.WriteJSON(io.Out, report.BuildJSON(res, res.Model.Calls, false))
+	}
+	if opts.Format == "csv" {
+		return report.CallsCSV(io.Out, res.Model.Calls)
 	}
 	if noSIP(io.Out, res) {
 		return nil

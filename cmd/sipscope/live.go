@@ -185,6 +185,9 @@ func runLive(ctx context.Context, io *streams, opts *liveOptions) error {
 		StatsEvery: opts.StatsEvery, ReportCalls: opts.ReportCalls,
 		OnStats: func(st sipscope.LiveStats) { report.LiveStatsText(io.Err, st) },
 	}
+	if err := limits.apply(&lopts.Options); err != nil {
+		return err
+	}
 	if opts.ready != nil {
 		opts.ready()
 	}

@@ -5,11 +5,14 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/sipscope/sipscope/report"
 )
 
 func main() {
 	if err := newRootCmd(os.Stdout, os.Stderr).Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "sipscope:", err)
+		// Errors can quote file names and packet text: escape them too.
+		fmt.Fprintln(os.Stderr, "sipscope:", report.Clean(err.Error(), false))
 		os.Exit(1)
 	}
 }

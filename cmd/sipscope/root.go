@@ -26,6 +26,7 @@ dialogs, calls and registrations, and tells you what went wrong.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	addLimitFlags(root.PersistentFlags())
 	root.SetOut(out)
 	root.SetErr(errOut)
 	for _, c := range commands {
@@ -70,7 +71,16 @@ func selectCalls(m *correlate.Model, ids []string) ([]*correlate.Call, error) {
 }
 
 func analyze(files []string) (*sipscope.Result, error) {
-	return sipscope.Analyze(sipscope.Options{Files: files})
+	return analyzeWith(sipscope.Options{Files: files})
+}
+
+// analyzeWith runs the analysis with the root command's limit flags applied:
+// every command goes through it, so the limits hold everywhere.
+func analyzeWith(opts sipscope.Options) (*sipscope.Result, error) {
+	if err := limits.apply(&opts); err != nil {
+		return nil, err
+	}
+	return sipscope.Analyze(opts)
 }
 
 func noSIP(w io.Writer, res *sipscope.Result) bool {

@@ -48,7 +48,7 @@ func runRTP(io *streams, opts *rtpOptions) error {
 	if err := checkFormat(opts.Format, "table", "json"); err != nil {
 		return err
 	}
-	res, err := sipscope.Analyze(sipscope.Options{Files: opts.Files, HeuristicRTP: opts.Heuristic})
+	res, err := analyzeWith(sipscope.Options{Files: opts.Files, HeuristicRTP: opts.Heuristic})
 	if err != nil {
 		return err
 	}

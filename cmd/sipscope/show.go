@@ -56,7 +56,7 @@ func runShow(io *streams, opts *showOptions) error {
 		if i > 0 {
 			fmt.Fprintln(io.Out)
 		}
-		fmt.Fprintf(io.Out, "Call-ID %s  %s  %s -> %s  %s\n", report.Clean(c.CallID, false), c.Kind,
+		fmt.Fprintf(io.Out, "Call-ID %s  %s  %s -> %s  %s\n", report.Clean(c.CallID, false), report.Clean(c.Kind, false),
 			report.Clean(c.From, false), report.Clean(c.To, false), report.State(c))
 		if opts.Raw {
 			report.RawMessages(io.Out, c)

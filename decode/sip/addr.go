@@ -1,7 +1,9 @@
 package sip
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -187,6 +189,9 @@ func appendNameAddrs(dst []NameAddr, s string, star bool) ([]NameAddr, error) {
 		if item = trimSpace(item); item == "" {
 			continue
 		}
+		if len(dst) >= MaxListItems {
+			return dst, errTooManyItems(first)
+		}
 		if item == "*" && !star {
 			if first == nil {
 				first = fmt.Errorf("%w: '*' is only valid in Contact", ErrMalformed)
@@ -199,6 +204,19 @@ func appendNameAddrs(dst []NameAddr, s string, star bool) ([]NameAddr, error) {
 		dst = append(dst, na)
 	}
 	return dst, first
+}
+
+// errListCut marks a list cut at MaxListItems, so the builder warns once per
+// message and not once per header line.
+var errListCut = errors.New("more than " + strconv.Itoa(MaxListItems) + " values; the rest are ignored")
+
+// errTooManyItems is the error for a list cut at MaxListItems, unless an
+// earlier error in the same value is already reported.
+func errTooManyItems(first error) error {
+	if first != nil {
+		return first
+	}
+	return fmt.Errorf("%w: %w", ErrMalformed, errListCut)
 }
 
 // nextListItem returns the item of a comma-separated header value that
@@ -299,10 +317,16 @@ func parseParams(s string, quoted bool) (map[string]string, error) {
 			value, _, _ = quotedString(value)
 		}
 		if m == nil {
-			m = make(map[string]string, strings.Count(s[i-1:], ";")+1)
+			m = make(map[string]string, min(strings.Count(s[i-1:], ";")+1, MaxParams))
 		}
 		name = lowerASCII(name)
 		if _, dup := m[name]; !dup {
+			if len(m) >= MaxParams {
+				if err == nil {
+					err = errString("more than " + strconv.Itoa(MaxParams) + " parameters; the rest are ignored")
+				}
+				break
+			}
 			m[name] = value
 		}
 	}

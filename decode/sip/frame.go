@@ -17,6 +17,13 @@ const (
 	// MaxHeaders bounds the header lines read; past it the rest are ignored
 	// with a warning.
 	MaxHeaders = 1000
+	// MaxListItems bounds the values kept in each typed list of a message
+	// (Via, Contact, Route, Record-Route), and MaxParams the parameters kept
+	// per URI or header value. Past them the rest are ignored with a warning:
+	// a datagram of commas or semicolons would otherwise cost forty to
+	// seventy times its size once parsed.
+	MaxListItems = 128
+	MaxParams    = 64
 )
 
 // Errors returned by Parse and ParseStream. ErrNotSIP and ErrMalformed are

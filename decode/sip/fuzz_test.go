@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sipscope/sipscope/internal/fuzzseed"
 )
 
 // fuzzSeeds are the messages of the tests plus a few odd shapes.
@@ -44,6 +46,14 @@ func checkMessage(t *testing.T, m *Message, inputLen int) {
 	if len(m.Headers) > MaxHeaders {
 		t.Fatalf("%d headers", len(m.Headers))
 	}
+	for _, n := range []int{len(m.Via), len(m.Contact), len(m.Route), len(m.RecordRoute)} {
+		if n > MaxListItems {
+			t.Fatalf("a list of %d values", n)
+		}
+	}
+	if len(m.Contact) > 0 && len(m.Contact[0].URI.Params) > MaxParams {
+		t.Fatalf("%d URI parameters", len(m.Contact[0].URI.Params))
+	}
 	if m.IsRequest {
 		if !isToken(m.Method) || m.RequestURI == "" || m.StatusCode != 0 {
 			t.Fatalf("bad request line: %q %q %d", m.Method, m.RequestURI, m.StatusCode)
@@ -73,6 +83,9 @@ func checkMessage(t *testing.T, m *Message, inputLen int) {
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
+	}
+	for _, p := range fuzzseed.SIPPayloads(f) {
+		f.Add(p)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := bytes.Clone(data)
@@ -114,6 +127,12 @@ func FuzzParse(f *testing.F) {
 func FuzzParseStream(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add([]byte(s))
+	}
+	for _, p := range fuzzseed.SIPPayloads(f) {
+		f.Add(p)
+	}
+	for _, s := range fuzzseed.TCPStreams(f) {
+		f.Add(s)
 	}
 	f.Add([]byte(seedInvite[:len(seedInvite)-5]))
 	f.Add([]byte("\r\n\r\n"))

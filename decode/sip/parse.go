@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -174,6 +175,7 @@ type builder struct {
 	m    *Message
 	text string   // start line and header block; header values are substrings
 	seen seenBits // singleton headers met so far
+	cut  seenBits // lists cut at MaxListItems, already warned about
 }
 
 type seenBits uint16
@@ -188,6 +190,9 @@ const (
 	seenContentType
 	seenExpires
 	seenMaxForwards
+	seenContact
+	seenRecordRoute
+	seenRoute
 )
 
 // add stores one logical header line.
@@ -289,12 +294,16 @@ func (b *builder) setTyped(key, v string) {
 	case "Via":
 		b.seen |= seenVia
 		m.Via, err = appendVias(m.Via, v)
+		err = b.listErr(seenVia, err)
 	case "Contact":
 		m.Contact, err = appendNameAddrs(m.Contact, v, true)
+		err = b.listErr(seenContact, err)
 	case "Record-Route":
 		m.RecordRoute, err = appendNameAddrs(m.RecordRoute, v, false)
+		err = b.listErr(seenRecordRoute, err)
 	case "Route":
 		m.Route, err = appendNameAddrs(m.Route, v, false)
+		err = b.listErr(seenRoute, err)
 	case "Expires":
 		if b.once(seenExpires, key) {
 			m.Expires, err = parseNumber(v)
@@ -323,6 +332,19 @@ func (b *builder) setTyped(key, v string) {
 		}
 	}
 	b.warnErr(key, err)
+}
+
+// listErr passes err on, except a list cut already warned about for this
+// message: a thousand Via lines past the limit make one warning.
+func (b *builder) listErr(bit seenBits, err error) error {
+	if !errors.Is(err, errListCut) {
+		return err
+	}
+	if b.cut&bit != 0 {
+		return nil
+	}
+	b.cut |= bit
+	return err
 }
 
 // finish adds the warnings that need the whole header block.

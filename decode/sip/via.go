@@ -23,6 +23,9 @@ func appendVias(dst []Via, s string) ([]Via, error) {
 		if item = trimSpace(item); item == "" {
 			continue
 		}
+		if len(dst) >= MaxListItems {
+			return dst, errTooManyItems(first)
+		}
 		v, err := parseVia(item)
 		if err != nil && first == nil {
 			first = err
