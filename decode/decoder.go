@@ -70,6 +70,9 @@ type Decoder struct {
 
 	interest       Interest // what the current frame carried, see Interest
 	countedAtStart int      // Stats.counted when the current frame started
+
+	sipParser  *sip.Parser // shares the parsed header values a dialog repeats
+	noFastPath bool        // tests: decode every frame the general way
 }
 
 // DefaultDuplicateWindow is the DuplicateWindow of a new Decoder: copies of
@@ -113,6 +116,7 @@ func NewDecoder(h Handler) *Decoder {
 	d.tcpStreams = newTCPStreams()
 	d.frags = newReassembler()
 	d.media, _ = h.(MediaHandler)
+	d.sipParser = sip.NewParser()
 	return d
 }
 
@@ -161,6 +165,10 @@ func (d *Decoder) Decode(f *capture.Frame) {
 	m := Meta{File: f.File, Frame: f.Number, Time: f.Time}
 	if f.LinkType == capture.LinkTypeHEP {
 		d.hepPacket(&m, f.Data)
+		return
+	}
+	if d.fastUDP(f) {
+		d.sweepGaps(f.Time)
 		return
 	}
 	first := d.firstLayer(f)
@@ -278,7 +286,7 @@ func (d *Decoder) udpPayload(m *Meta, payload []byte) {
 		d.nonSIPDatagram(m, payload)
 		return
 	}
-	msg, err := sip.Parse(payload)
+	msg, err := d.sipParser.Parse(payload)
 	if err != nil {
 		d.Stats.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
 		return

@@ -10,6 +10,9 @@ import (
 // packets; a ring this size catches them even on a busy capture.
 const dupSlots = 64
 
+// dupPrefix is how much of the IP payload the duplicate check hashes.
+const dupPrefix = 64
+
 type dupEntry struct {
 	sum  uint64
 	size int
@@ -49,7 +52,9 @@ func (d *Decoder) duplicate(t time.Time, hdr []byte, ttl, csum int, payload []by
 		h.Write(hdr[ttl+1 : csum])
 		h.Write(hdr[csum+2:])
 	}
-	h.Write(payload)
+	// The start of the payload is enough: it holds the UDP or TCP header,
+	// whose checksum covers all the rest, and the size is compared too.
+	h.Write(payload[:min(len(payload), dupPrefix)])
 	sum, size := h.Sum64(), len(hdr)+len(payload)
 	// Newest first, and only back to the start of the window: on a quiet
 	// link that is one or two entries.

@@ -51,7 +51,7 @@ func (d *Decoder) hepPacket(m *Meta, data []byte) {
 	default:
 		inner.Transport = UDP
 	}
-	msg, err := sip.Parse(p.Payload)
+	msg, err := d.sipParser.Parse(p.Payload)
 	if err != nil {
 		d.Stats.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
 		return

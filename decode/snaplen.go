@@ -29,7 +29,7 @@ func (d *Decoder) cutDatagram(m *Meta, payload []byte, wire int) bool {
 	if !bytes.Contains(payload, []byte("\r\n\r\n")) && !bytes.Contains(payload, []byte("\n\n")) {
 		return true
 	}
-	msg, err := sip.Parse(payload)
+	msg, err := d.sipParser.Parse(payload)
 	if err != nil {
 		return true // counted above already
 	}

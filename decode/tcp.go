@@ -345,7 +345,7 @@ func (d *Decoder) cutSIP(s *tcpStream, m *Meta) bool {
 		s.consume(i)
 		return true
 	}
-	msg, n, err := sip.ParseStream(s.buf)
+	msg, n, err := d.sipParser.ParseStream(s.buf)
 	if errors.Is(err, sip.ErrIncomplete) {
 		if len(s.buf) > maxStreamBuffer {
 			d.Stats.problem(m.File, m.Frame, ReasonSIPPartial, "TCP stream buffer over 1 MiB without a complete SIP message")
@@ -432,7 +432,7 @@ func (d *Decoder) wsMessage(m *Meta, p []byte) {
 	if !sip.LooksLikeSIP(p) {
 		return // another subprotocol on the same server
 	}
-	msg, err := sip.Parse(p)
+	msg, err := d.sipParser.Parse(p)
 	if err != nil {
 		d.Stats.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
 		return

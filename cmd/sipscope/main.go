@@ -10,6 +10,7 @@ import (
 )
 
 func main() {
+	tuneGC()
 	if err := newRootCmd(os.Stdout, os.Stderr).Execute(); err != nil {
 		// Errors can quote file names and packet text: escape them too.
 		fmt.Fprintln(os.Stderr, "sipscope:", report.Clean(err.Error(), false))

@@ -29,8 +29,10 @@ dialogs, calls and registrations, and tells you what went wrong.`,
 	addLimitFlags(root.PersistentFlags())
 	root.SetOut(out)
 	root.SetErr(errOut)
+	prof := &profiling{}
+	prof.flags(root)
 	for _, c := range commands {
-		root.AddCommand(c(io))
+		root.AddCommand(prof.wrap(c(io)))
 	}
 	return root
 }

@@ -180,8 +180,8 @@ func ParseNameAddr(s string) (NameAddr, error) {
 
 // appendNameAddrs parses a comma-separated list of addresses and appends one
 // NameAddr per value, even a bad one, so that positions are kept. It returns
-// the first error.
-func appendNameAddrs(dst []NameAddr, s string, star bool) ([]NameAddr, error) {
+// the first error. p, when not nil, lends its cache of parsed values.
+func (p *Parser) appendNameAddrs(dst []NameAddr, s string, star bool) ([]NameAddr, error) {
 	var first error
 	for i := 0; i < len(s); {
 		var item string
@@ -197,7 +197,7 @@ func appendNameAddrs(dst []NameAddr, s string, star bool) ([]NameAddr, error) {
 				first = fmt.Errorf("%w: '*' is only valid in Contact", ErrMalformed)
 			}
 		}
-		na, err := ParseNameAddr(item)
+		na, err := p.nameAddr(item)
 		if err != nil && first == nil {
 			first = err
 		}
@@ -223,6 +223,9 @@ func errTooManyItems(first error) error {
 // begins at i, and the index after the comma that ends it. Commas inside
 // quoted strings and <...> do not split.
 func nextListItem(s string, i int) (item string, next int) {
+	if strings.IndexByte(s[i:], ',') < 0 {
+		return s[i:], len(s) // the usual single value: no byte-by-byte walk
+	}
 	inQuote, inAngle := false, false
 	for j := i; j < len(s); j++ {
 		c := s[j]

@@ -20,10 +20,11 @@ import (
 // Message is one parsed SIP request or response.
 //
 // Raw holds a private copy of the message bytes (start line, headers and body
-// as bounded by Content-Length); every string field is a copy too, so a
-// Message stays valid after the capture buffer it came from is reused.
+// as bounded by Content-Length), so a Message stays valid after the capture
+// buffer it came from is reused. The string fields share Raw's memory: Raw
+// must be treated as read-only (copy it to change it).
 type Message struct {
-	Raw []byte // the whole message as it was on the wire, leading keepalive CRLFs excluded
+	Raw []byte // the whole message as it was on the wire, leading keepalive CRLFs excluded; read-only
 
 	// Start line. For a request Method and RequestURI are set; for a response
 	// StatusCode and Reason (which may be empty).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Parse parses one SIP message from the start of data, a datagram (a UDP
@@ -26,7 +27,7 @@ func Parse(data []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return build(data, &f)
+	return buildWith(data, &f, nil)
 }
 
 // ParseStream parses one SIP message from the start of data, bytes read from a
@@ -48,18 +49,25 @@ func ParseStream(data []byte) (msg *Message, n int, err error) {
 		}
 		return nil, 0, err
 	}
-	msg, err = build(data, &f)
+	msg, err = buildWith(data, &f, nil)
 	return msg, f.end, err
 }
 
-// build makes a Message of the framed bytes.
-func build(data []byte, f *frame) (*Message, error) {
+// buildWith makes a Message of the framed bytes; p, when not nil, lends its
+// caches of parsed header values.
+func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
 	raw := make([]byte, f.end-f.start)
 	copy(raw, data[f.start:f.end])
 	hdrLen := f.bodyStart - f.start
-	// One string holds the start line and headers; most string fields of
-	// the Message are substrings of it and cost no allocation of their own.
-	text := string(raw[:hdrLen])
+	// The start line and headers, as a string sharing raw's memory: most
+	// string fields of the Message are substrings of it and cost neither an
+	// allocation nor a second copy of the header block (half of what a
+	// message kept for correlation weighs). Raw is never written after this,
+	// which is what makes sharing it sound; Message.Raw says so to callers.
+	var text string
+	if hdrLen > 0 {
+		text = unsafe.String(&raw[0], hdrLen)
+	}
 
 	m := &Message{
 		Raw:           raw,
@@ -75,7 +83,7 @@ func build(data []byte, f *frame) (*Message, error) {
 		m.warn("bare LF line endings")
 	}
 
-	b := builder{m: m, text: text}
+	b := builder{m: m, text: text, p: p}
 	it := lineIter{b: raw[:hdrLen], pos: f.hdrStart - f.start, final: true}
 	if f.nHeaders > 0 {
 		m.Headers = make([]Header, 0, min(f.nHeaders, MaxHeaders))
@@ -176,6 +184,7 @@ type builder struct {
 	text string   // start line and header block; header values are substrings
 	seen seenBits // singleton headers met so far
 	cut  seenBits // lists cut at MaxListItems, already warned about
+	p    *Parser  // caches of parsed values; nil for none
 }
 
 type seenBits uint16
@@ -281,11 +290,11 @@ func (b *builder) setTyped(key, v string) {
 		}
 	case "From":
 		if b.once(seenFrom, key) {
-			m.From, err = ParseNameAddr(v)
+			m.From, err = b.p.nameAddr(v)
 		}
 	case "To":
 		if b.once(seenTo, key) {
-			m.To, err = ParseNameAddr(v)
+			m.To, err = b.p.nameAddr(v)
 		}
 	case "CSeq":
 		if b.once(seenCSeq, key) {
@@ -293,16 +302,16 @@ func (b *builder) setTyped(key, v string) {
 		}
 	case "Via":
 		b.seen |= seenVia
-		m.Via, err = appendVias(m.Via, v)
+		m.Via, err = b.p.vias(m.Via, v)
 		err = b.listErr(seenVia, err)
 	case "Contact":
-		m.Contact, err = appendNameAddrs(m.Contact, v, true)
+		m.Contact, err = b.p.appendNameAddrs(m.Contact, v, true)
 		err = b.listErr(seenContact, err)
 	case "Record-Route":
-		m.RecordRoute, err = appendNameAddrs(m.RecordRoute, v, false)
+		m.RecordRoute, err = b.p.appendNameAddrs(m.RecordRoute, v, false)
 		err = b.listErr(seenRecordRoute, err)
 	case "Route":
-		m.Route, err = appendNameAddrs(m.Route, v, false)
+		m.Route, err = b.p.appendNameAddrs(m.Route, v, false)
 		err = b.listErr(seenRoute, err)
 	case "Expires":
 		if b.once(seenExpires, key) {

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"os"
+	"runtime/debug"
+)
+
+// tuneGC makes garbage collection rarer than Go's default unless the user
+// set GOGC or GOMEMLIMIT. The analysis allocates for every SIP message and
+// holds little (the calls in progress, when streaming), so a collection
+// finds mostly garbage. On the carrier corpus (50,000 calls, 5.8 million
+// frames) GOGC=200 cut the CPU time of `analyze` by a fifth for 170 MB of
+// resident memory instead of 133 MB; GOGC=400 saved no more, the scavenger
+// then returning and faulting back pages (277 MB, twice the system time). The soft limit keeps a large offline analysis from letting the
+// heap grow to five times what it holds.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(2 << 30)
+	}
+}
