@@ -229,7 +229,10 @@ func (p *Packet) unmarshalV3(b []byte) error {
 	}
 	p.Src, p.Dst = netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport)
 	if haveTime {
-		p.Time = time.Unix(int64(sec), int64(usec)*1000).UTC()
+		// A microseconds field of a second or more is out of range: keep its
+		// fraction, so the time stays within what HEP's 32-bit seconds can
+		// say (and re-encodes to the same packet).
+		p.Time = time.Unix(int64(sec), int64(usec%1_000_000)*1000).UTC()
 	}
 	return nil
 }
@@ -255,7 +258,7 @@ func (p *Packet) unmarshalV2(b []byte) error {
 	p.Src, p.Dst = netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport)
 	sec, usec := binary.LittleEndian.Uint32(b[off:]), binary.LittleEndian.Uint32(b[off+4:])
 	p.AgentID = uint32(binary.LittleEndian.Uint16(b[off+8:]))
-	p.Time = time.Unix(int64(sec), int64(usec)*1000).UTC()
+	p.Time = time.Unix(int64(sec), int64(usec%1_000_000)*1000).UTC()
 	p.Type = TypeSIP // version 2 carried SIP only
 	p.Payload = b[off+12:]
 	return nil
