@@ -79,3 +79,27 @@ func TestDuplicates(t *testing.T) {
 		})
 	}
 }
+
+// On a busy trunk hundreds of packets pass between a packet and its copy
+// from the other interface; the copy is still found, and the packets
+// between, all different, are kept.
+func TestDuplicateAfterBurst(t *testing.T) {
+	const between = 500
+	pkts := make([]pcapgen.Packet, 0, between+1)
+	pkts = append(pkts, pcapgen.Packet{Time: t0, Src: alice, Dst: bob, Proto: pcapgen.UDP, Payload: bigSIP("burst", 300)})
+	for i := range between {
+		p := make([]byte, 172)
+		binary.BigEndian.PutUint32(p, uint32(i))
+		pkts = append(pkts, pcapgen.Packet{Time: t0, Src: alice, Dst: bob, Proto: pcapgen.UDP, Payload: p})
+	}
+	frames := writeFrames(t, pkts...)
+	frames = append(frames, frames[0])
+	times := make([]time.Duration, len(frames))
+	for i := range times {
+		times[i] = time.Duration(i) * 8 * time.Microsecond // 4 ms in all
+	}
+	r, d := decodeFrames(t, frames, times)
+	if d.Stats.Duplicates != 1 || len(r.sip) != 1 {
+		t.Fatalf("%d duplicates, %d SIP messages; want the copy at frame %d found: 1, 1", d.Stats.Duplicates, len(r.sip), len(frames))
+	}
+}
