@@ -52,6 +52,11 @@ type Options struct {
 	// only, so Result.Findings holds just the capture-wide ones: a live
 	// capture that runs for days keeps what it needs itself, within bounds.
 	ForgetFindings bool
+	// HoldCalls, with OnCall, streams only captures with more calls than
+	// this held at once (see correlate.Options.HoldCalls): below it the
+	// Result's Model holds every call and they are diagnosed together, as
+	// without OnCall, and OnCall is not called. Result.Streamed says which.
+	HoldCalls int
 }
 
 // CaptureSummary describes the input as a whole.
@@ -130,6 +135,12 @@ type Result struct {
 	// FindingsDropped counts streamed findings not kept in Findings past
 	// MaxKeptFindings (they still went to Options.OnCall).
 	FindingsDropped int
+	// Streamed says calls were handed to Options.OnCall as they finished
+	// and diagnosed one at a time: Model holds none of them, and the checks
+	// that compare calls (a nonce reused under another Call-ID, an ICMP
+	// error about media of a call already gone) saw only the calls held at
+	// the end.
+	Streamed bool
 }
 
 // Pipeline runs decode -> correlate -> diagnose over frames from any source.
@@ -159,6 +170,9 @@ func NewPipeline(opts Options) *Pipeline {
 	}
 	if opts.HeuristicRTP {
 		co.HeuristicRTP = true
+	}
+	if opts.HoldCalls > 0 {
+		co.HoldCalls = opts.HoldCalls
 	}
 	// Always with limits: offline analysis must stay within MaxCalls and
 	// MaxICMP too, or one hostile capture exhausts memory.
@@ -241,11 +255,12 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) (*Result, 
 	p.dec.Flush()
 	p.b.Observe(p.end)
 	res := &Result{Model: p.b.Model(), Correlate: p.b.Stats(), FindingsDropped: p.findingsDropped}
+	res.Streamed = p.opts.OnCall != nil && res.Correlate.Flushed > 0
 	var err error
 	if res.Auth, err = auth.Analyze(context.Background(), res.Model, p.opts.Auth); err != nil {
 		return nil, fmt.Errorf("wordlist: %w", err)
 	}
-	if p.opts.OnCall != nil {
+	if res.Streamed {
 		// Per-call findings went out with their calls; add the capture-wide ones.
 		in := &diagnose.Input{Model: res.Model, Auth: res.Auth}
 		for _, r := range p.rules {

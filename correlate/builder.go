@@ -43,7 +43,7 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 		if b.opts.MaxCalls > 0 && len(b.calls) >= b.opts.MaxCalls {
 			b.evict(ev.Time)
 		}
-		c = &Call{CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
+		c = &Call{Order: b.stats.Calls, CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
 		b.calls[ev.CallID] = c
 		b.order = append(b.order, c)
 		b.stats.Calls++
@@ -73,10 +73,11 @@ func (b *Builder) Observe(t time.Time) {
 
 // Model finishes the states of every call held and returns the model. With
 // Options.OnCall set, the remaining calls are flushed to it instead and the
-// model's Calls is empty.
+// model's Calls is empty, unless Options.HoldCalls kept every call so far
+// (Stats.Flushed is 0): then the model holds them all, as without OnCall.
 func (b *Builder) Model() *Model {
 	sort.SliceStable(b.order, func(i, j int) bool { return b.order[i].Start.Before(b.order[j].Start) })
-	if b.opts.OnCall != nil {
+	if b.opts.OnCall != nil && (b.opts.HoldCalls <= 0 || b.stats.Flushed > 0) {
 		for _, c := range b.order {
 			b.flush(c, b.last)
 		}

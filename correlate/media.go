@@ -39,6 +39,8 @@ type CallMedia struct {
 	callerTag  string
 	pending    *Negotiation
 	lastOrigin map[string]string // role -> o= line of its last description
+	// endpoints are the addresses the call's SDP bound, for flushMedia.
+	endpoints []netip.AddrPort
 }
 
 // SDP is one session description in a call's signalling.
@@ -99,6 +101,7 @@ type Stream struct {
 	// found by the heuristic alone (Heuristic set).
 	Call      *Call
 	Heuristic bool
+	flushed   bool // handed over with its call; compacted out of mediaState.streams
 
 	// SDP is the description that announced Announced, the address the
 	// stream was matched on (Dst, or Src for symmetric RTP to an address

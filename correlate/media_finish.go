@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -12,6 +13,16 @@ import (
 // the input has ended.
 func (b *Builder) finishMedia(model *Model) {
 	m := &b.media
+	if m.flushedStreams > 0 {
+		kept := m.streams[:0]
+		for _, s := range m.streams {
+			if !s.flushed {
+				kept = append(kept, s)
+			}
+		}
+		clear(m.streams[len(kept):])
+		m.streams, m.flushedStreams = kept, 0
+	}
 	sort.SliceStable(m.streams, func(i, j int) bool { return m.streams[i].Start.Before(m.streams[j].Start) })
 	for _, s := range m.streams {
 		s.stats.fill(s)
@@ -99,40 +110,59 @@ func (b *Builder) flushMedia(c *Call) {
 		}
 	}
 	c.Media.buildFlows()
-	for k, s := range m.flows {
-		if s.Call == c {
+	// Forget what the call's SDP bound and its streams, looking only at
+	// the call's own entries: a flush costs what the call held, not what
+	// the builder holds.
+	for _, a := range c.Media.endpoints {
+		if bd := m.rtpEndpoints[a]; bd != nil && bd.call == c {
+			delete(m.rtpEndpoints, a)
+		}
+		if bd := m.rtcpEndpoints[a]; bd != nil && bd.call == c {
+			delete(m.rtcpEndpoints, a)
+		}
+	}
+	for _, s := range c.Media.Streams {
+		if k := (flowKey{s.Src, s.Dst, s.SSRC}); m.flows[k] == s {
 			delete(m.flows, k)
 		}
-	}
-	for k, bd := range m.rtpEndpoints {
-		if bd.call == c {
-			delete(m.rtpEndpoints, k)
+		if list := m.bySSRC[s.SSRC]; len(list) > 0 {
+			kept := list[:0]
+			for _, o := range list {
+				if o != s {
+					kept = append(kept, o)
+				}
+			}
+			clear(list[len(kept):])
+			if len(kept) == 0 {
+				delete(m.bySSRC, s.SSRC)
+			} else {
+				m.bySSRC[s.SSRC] = kept
+			}
+		}
+		if !s.flushed {
+			s.flushed = true
+			m.flushedStreams++
 		}
 	}
-	for k, bd := range m.rtcpEndpoints {
-		if bd.call == c {
-			delete(m.rtcpEndpoints, k)
-		}
-	}
-	for ssrc, list := range m.bySSRC {
-		kept := list[:0]
-		for _, s := range list {
-			if s.Call != c {
+	if m.flushedStreams > 64 && m.flushedStreams > len(m.streams)/2 {
+		kept := m.streams[:0]
+		for _, s := range m.streams {
+			if !s.flushed {
 				kept = append(kept, s)
 			}
 		}
-		if len(kept) == 0 {
-			delete(m.bySSRC, ssrc)
-		} else {
-			m.bySSRC[ssrc] = kept
+		clear(m.streams[len(kept):])
+		m.streams = kept
+		m.flushedStreams = 0
+	}
+}
+
+// noteEndpoint remembers an address the call's SDP bound, once.
+func (cm *CallMedia) noteEndpoint(a netip.AddrPort) {
+	for _, e := range cm.endpoints {
+		if e == a {
+			return
 		}
 	}
-	kept := m.streams[:0]
-	for _, s := range m.streams {
-		if s.Call != c {
-			kept = append(kept, s)
-		}
-	}
-	clear(m.streams[len(kept):])
-	m.streams = kept
+	cm.endpoints = append(cm.endpoints, a)
 }

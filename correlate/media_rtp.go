@@ -45,6 +45,9 @@ type mediaState struct {
 	candidates    map[addrPair]*candidate
 	srSeen        map[srKey]time.Time
 	stats         MediaStats
+	// flushedStreams counts the streams in streams that went with their
+	// calls, compacted out once they are half of it.
+	flushedStreams int
 }
 
 type flowKey struct {
@@ -131,7 +134,7 @@ func (m *mediaState) newStream(p *decode.RTPPacket) *Stream {
 		}
 		return m.heuristic(p)
 	}
-	if len(m.streams) >= MaxStreams {
+	if len(m.streams)-m.flushedStreams >= MaxStreams {
 		m.stats.DroppedStreams++
 		return nil
 	}
@@ -384,7 +387,7 @@ func (m *mediaState) heuristic(p *decode.RTPPacket) *Stream {
 		return nil
 	}
 	delete(m.candidates, key)
-	if len(m.streams) >= MaxStreams {
+	if len(m.streams)-m.flushedStreams >= MaxStreams {
 		m.stats.DroppedStreams++
 		return nil
 	}

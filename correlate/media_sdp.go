@@ -86,9 +86,11 @@ func (b *Builder) negotiate(c *Call, d *SDP) {
 		bd := &binding{call: c, sdp: d, neg: n, media: i}
 		if a := line.RTP(); a.IsValid() {
 			b.media.rtpEndpoints[a] = bd
+			cm.noteEndpoint(a)
 		}
 		if a := line.RTCP; a.IsValid() && a != line.RTP() {
 			b.media.rtcpEndpoints[a] = bd
+			cm.noteEndpoint(a)
 		}
 	}
 }

@@ -102,6 +102,10 @@ type Registration struct {
 
 // Call groups the messages, transactions and dialogs of one Call-ID.
 type Call struct {
+	// Order is the call's position among the calls of the capture, by its
+	// first message (0-based). Model.Calls is sorted by Start, ties in this
+	// order; ByStart puts streamed calls back in the same order.
+	Order    int
 	CallID   string
 	Kind     string // "call", "registration", or the lower-cased method ("options", "message", ...)
 	FromUser string
@@ -134,6 +138,15 @@ type Call struct {
 
 	txns        map[string]*Transaction
 	fromRequest bool
+}
+
+// ByStart reports whether a comes before b in Model.Calls: by Start, then by
+// Order.
+func ByStart(a, b *Call) bool {
+	if !a.Start.Equal(b.Start) {
+		return a.Start.Before(b.Start)
+	}
+	return a.Order < b.Order
 }
 
 // PostDialDelay is INVITE to first 18x, 0 when unknown.

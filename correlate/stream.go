@@ -47,6 +47,13 @@ type Options struct {
 	// Stats.MessagesDropped but not kept, and do not change the call's
 	// state. Default DefaultMaxMessages.
 	MaxMessages int
+	// HoldCalls, with OnCall, holds finished calls instead of flushing them
+	// until more than HoldCalls calls are held: a capture with fewer calls
+	// than that is never streamed, and Model then returns every call as
+	// without OnCall (Stats.Flushed stays 0), so its analysis sees them all
+	// together. Past it, every finished call is flushed at the next sweep
+	// and memory stays bounded. Zero flushes each call once it is finished.
+	HoldCalls int
 }
 
 // Defaults for Options.
@@ -188,7 +195,7 @@ func (b *Builder) advance(t time.Time) {
 		return
 	}
 	b.lastSweep = t
-	if b.opts.OnCall == nil {
+	if b.opts.OnCall == nil || b.opts.HoldCalls > 0 && len(b.order) <= b.opts.HoldCalls {
 		// Offline: calls stay until Model, but the ICMP table must not grow.
 		b.forgetSent(t)
 		return

@@ -123,7 +123,7 @@ func BuildAuthJSON(res *sipscope.Result, showPasswords bool) *JSONReport {
 	}
 	for _, c := range a.Credentials {
 		jc := JSONCredential{
-			Frame: c.Frame, File: fileName(res, c.File), Time: Timestamp(c.Time), CallID: c.CallID,
+			Frame: c.Frame, File: fileName(res.Capture.Files, c.File), Time: Timestamp(c.Time), CallID: c.CallID,
 			Src: c.Src.String(), Dst: c.Dst.String(), Method: c.Method, RequestURI: c.RequestURI, Header: c.Header,
 			Username: c.Username, Userhash: c.Userhash, Realm: c.Realm, URI: c.URI,
 			Algorithm: algorithmName(c.Algorithm), QOP: c.QOP, NC: c.NC, Nonce: c.Nonce, CNonce: c.CNonce,
@@ -145,7 +145,7 @@ func BuildAuthJSON(res *sipscope.Result, showPasswords bool) *JSONReport {
 	}
 	for _, ch := range a.Challenges {
 		jc := JSONChallenge{
-			Frame: ch.Frame, File: fileName(res, ch.File), Time: Timestamp(ch.Time), CallID: ch.CallID,
+			Frame: ch.Frame, File: fileName(res.Capture.Files, ch.File), Time: Timestamp(ch.Time), CallID: ch.CallID,
 			Src: ch.Src.String(), Dst: ch.Dst.String(), Code: ch.Code, Header: ch.Header, Method: ch.Method,
 			Realm: ch.Realm, Nonce: ch.Nonce, Algorithm: algorithmName(ch.Algorithm), QOP: ch.QOP,
 			Opaque: ch.Opaque, Stale: ch.Stale, Userhash: ch.Userhash, Problems: ch.Problems,

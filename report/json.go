@@ -199,6 +199,11 @@ func buildCapture(cs *sipscope.CaptureSummary) *JSONCapture {
 }
 
 func buildCall(res *sipscope.Result, c *correlate.Call, withRaw bool) JSONCall {
+	return JSONCallOf(res.Capture.Files, c, withRaw)
+}
+
+// JSONCallOf converts one call; files names the inputs, by Frame.File.
+func JSONCallOf(files []string, c *correlate.Call, withRaw bool) JSONCall {
 	jc := JSONCall{
 		CallID: c.CallID, Kind: c.Kind, FromUser: c.FromUser, ToUser: c.ToUser,
 		From: c.From, To: c.To, State: c.State, Code: c.Code,
@@ -225,7 +230,7 @@ func buildCall(res *sipscope.Result, c *correlate.Call, withRaw bool) JSONCall {
 	}
 	for _, m := range c.Messages {
 		jm := JSONMessage{
-			Frame: m.Frame, File: fileName(res, m.File), Time: Timestamp(m.Time),
+			Frame: m.Frame, File: fileName(files, m.File), Time: Timestamp(m.Time),
 			Src: m.Src.String(), Dst: m.Dst.String(), Transport: m.Transport.String(),
 			Encapsulation: m.Encapsulation, Fragments: m.Fragments,
 			Summary: m.Summary(), CSeq: cseq(m), Retransmission: m.Retransmission,
@@ -245,11 +250,68 @@ func cseq(m *correlate.Message) string {
 	return itoa(int(m.CSeq.Seq)) + " " + m.CSeq.Method
 }
 
-func fileName(res *sipscope.Result, i int) string {
-	if i >= 0 && i < len(res.Capture.Files) {
-		return res.Capture.Files[i]
+func fileName(files []string, i int) string {
+	if i >= 0 && i < len(files) {
+		return files[i]
 	}
 	return ""
+}
+
+// JSONCallStream builds the JSON report of a streamed analysis: Add converts
+// each call as it is handed over (sipscope.Options.OnCall), so the parsed
+// messages go with the call and only what the report shows stays; Report
+// adds the calls the Result's Model still holds and puts them all in the
+// order of an offline analysis.
+type JSONCallStream struct {
+	files   []string
+	withRaw bool
+	calls   []streamedCall
+}
+
+type streamedCall struct {
+	start time.Time
+	order int
+	jc    JSONCall
+}
+
+// NewJSONCallStream returns an empty JSONCallStream; files names the inputs as
+// given to the analysis, withRaw adds each message's text.
+func NewJSONCallStream(files []string, withRaw bool) *JSONCallStream {
+	return &JSONCallStream{files: files, withRaw: withRaw}
+}
+
+// Add converts one finished call.
+func (s *JSONCallStream) Add(c *correlate.Call) {
+	s.calls = append(s.calls, streamedCall{start: c.Start, order: c.Order, jc: JSONCallOf(s.files, c, s.withRaw)})
+}
+
+// Report returns the report of every call added and every call of
+// res.Model, with res's capture summary and findings, as BuildJSON does for
+// every call of a model.
+func (s *JSONCallStream) Report(res *sipscope.Result) *JSONReport {
+	for _, c := range res.Model.Calls {
+		s.Add(c)
+	}
+	sort.SliceStable(s.calls, func(i, j int) bool {
+		a, b := s.calls[i], s.calls[j]
+		if !a.start.Equal(b.start) {
+			return a.start.Before(b.start)
+		}
+		return a.order < b.order
+	})
+	byCall := make(map[string][]diagnose.Finding)
+	for _, f := range res.Findings {
+		byCall[f.CallID] = append(byCall[f.CallID], f)
+	}
+	out := &JSONReport{Capture: buildCapture(&res.Capture), Calls: make([]JSONCall, 0, len(s.calls)), Findings: []diagnose.Finding{}}
+	for _, sc := range s.calls {
+		out.Calls = append(out.Calls, sc.jc)
+		out.Findings = append(out.Findings, byCall[sc.jc.CallID]...)
+		delete(byCall, sc.jc.CallID) // a Call-ID streamed as two calls has its findings once
+	}
+	out.Findings = append(out.Findings, byCall[""]...)
+	diagnose.Sort(out.Findings)
+	return out
 }
 
 // WriteJSON writes v as indented JSON. Beyond what encoding/json escapes

@@ -141,7 +141,7 @@ func BuildMediaJSON(res *sipscope.Result, streams []*correlate.Stream, calls []*
 			js.PayloadTypes = append(js.PayloadTypes, int(pt))
 		}
 		if multi {
-			js.FirstFile, js.LastFile = fileName(res, s.FirstFile), fileName(res, s.LastFile)
+			js.FirstFile, js.LastFile = fileName(res.Capture.Files, s.FirstFile), fileName(res.Capture.Files, s.LastFile)
 		}
 		if r := s.RTCP; r.Reports > 0 || r.SenderReports > 0 || r.VoIP != nil {
 			jr := &JSONRTCP{Reports: r.Reports, FractionLostPct: round3(r.FractionLostPct), CumulativeLost: r.CumulativeLost,

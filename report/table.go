@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -194,8 +195,17 @@ func RawMessages(w io.Writer, c *correlate.Call) {
 	}
 }
 
-// Overview writes the one-screen summary: registrations, then calls.
-func Overview(w io.Writer, res *sipscope.Result) error {
+// Overview writes the one-screen summary: registrations, then calls, then
+// findings, every one of them.
+func Overview(w io.Writer, res *sipscope.Result) error { return OverviewTally(w, res, nil, 0) }
+
+// OverviewTally is Overview for a result that lists only some of the calls
+// (see sipscope.AnalyzeOverview), t counting them all: each table's title
+// gives the total, and under a table cut short a line says how many are not
+// listed and what states they all ended in. A nil t means every call is
+// listed. findingsLimit > 0 lists at most that many findings, worst first,
+// and counts the rest by id.
+func OverviewTally(w io.Writer, res *sipscope.Result, t *sipscope.Tally, findingsLimit int) error {
 	var regs, calls []*correlate.Call
 	for _, c := range res.Model.Calls {
 		if c.Kind == correlate.KindRegistration {
@@ -204,24 +214,100 @@ func Overview(w io.Writer, res *sipscope.Result) error {
 			calls = append(calls, c)
 		}
 	}
-	if len(regs) > 0 {
-		fmt.Fprintf(w, "Registrations (%d)\n", len(regs))
-		if err := RegistrationsTable(w, regs); err != nil {
-			return err
+	nRegs, nCalls := len(regs), len(calls)
+	if t != nil {
+		nRegs, nCalls = t.Registrations, t.Calls-t.Registrations
+	}
+	if nRegs > 0 {
+		fmt.Fprintf(w, "Registrations (%d)\n", nRegs)
+		if len(regs) > 0 {
+			if err := RegistrationsTable(w, regs); err != nil {
+				return err
+			}
 		}
+		notListed(w, nRegs-len(regs), t, true)
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "Calls and other dialogs (%d)\n", len(calls))
-	if len(calls) == 0 {
+	fmt.Fprintf(w, "Calls and other dialogs (%d)\n", nCalls)
+	switch {
+	case nCalls == 0:
 		fmt.Fprintln(w, "  none")
-	} else if err := CallsTable(w, calls); err != nil {
-		return err
+	case len(calls) > 0:
+		if err := CallsTable(w, calls); err != nil {
+			return err
+		}
 	}
-	fmt.Fprintf(w, "\nFindings (%d)\n", len(res.Findings))
-	if len(res.Findings) == 0 {
+	notListed(w, nCalls-len(calls), t, false)
+	if t != nil && res.Streamed {
+		fmt.Fprintf(w, "  (streamed: %d calls were diagnosed one by one as they finished; checks across calls saw only those held at once)\n",
+			res.Correlate.Flushed)
+	}
+	fmt.Fprintf(w, "\nFindings (%d)\n", len(res.Findings)+res.FindingsDropped)
+	if len(res.Findings) == 0 && res.FindingsDropped == 0 {
 		fmt.Fprintln(w, "  none: no rule found a problem")
 		return nil
 	}
-	FindingsText(w, res.Findings)
+	shown := res.Findings
+	if findingsLimit > 0 && len(shown) > findingsLimit {
+		shown = shown[:findingsLimit]
+	}
+	FindingsText(w, shown)
+	if rest := res.Findings[len(shown):]; len(rest) > 0 || res.FindingsDropped > 0 {
+		byID := map[string]int{}
+		for _, f := range rest {
+			byID[f.ID]++
+		}
+		var parts []string
+		for _, id := range sortedByCount(byID) {
+			parts = append(parts, fmt.Sprintf("%s %d", id, byID[id]))
+		}
+		fmt.Fprintf(w, "... %d more findings not listed", len(rest)+res.FindingsDropped)
+		if len(parts) > 0 {
+			fmt.Fprintf(w, ": %s", strings.Join(parts, ", "))
+		}
+		if res.FindingsDropped > 0 {
+			fmt.Fprintf(w, " (%d beyond the %d kept, counted only)", res.FindingsDropped, sipscope.MaxKeptFindings)
+		}
+		fmt.Fprintln(w, "; sipscope diagnose lists them all")
+	}
 	return nil
+}
+
+// notListed writes, under a table cut short, how many rows are missing and
+// the states of all the table's calls, most frequent first.
+func notListed(w io.Writer, missing int, t *sipscope.Tally, registrations bool) {
+	if missing <= 0 || t == nil {
+		return
+	}
+	counts := map[string]int{}
+	for k, n := range t.States {
+		isReg := strings.HasPrefix(k, correlate.KindRegistration+" ")
+		if isReg != registrations {
+			continue
+		}
+		if registrations {
+			k = strings.TrimPrefix(k, correlate.KindRegistration+" ")
+		}
+		counts[k] += n
+	}
+	var parts []string
+	for _, k := range sortedByCount(counts) {
+		parts = append(parts, Clean(k, false)+" "+itoa(counts[k]))
+	}
+	fmt.Fprintf(w, "... %d more not listed (--limit); all of them: %s\n", missing, strings.Join(parts, ", "))
+}
+
+// sortedByCount returns m's keys, most frequent first, ties by name.
+func sortedByCount(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
 }
