@@ -343,3 +343,7 @@ func Analyze(opts Options) (*Result, error) {
 	}
 	return p.Finish(set.Files(), set.Problems())
 }
+
+// HeldCalls returns the number of calls the pipeline holds: in progress,
+// in their grace period, or held whole (Options.HoldCalls).
+func (p *Pipeline) HeldCalls() int { return p.b.Calls() }
