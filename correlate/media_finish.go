@@ -122,9 +122,7 @@ func (b *Builder) flushMedia(c *Call) {
 		}
 	}
 	for _, s := range c.Media.Streams {
-		if k := (flowKey{s.Src, s.Dst, s.SSRC}); m.flows[k] == s {
-			delete(m.flows, k)
-		}
+		m.flows.remove(s)
 		if list := m.bySSRC[s.SSRC]; len(list) > 0 {
 			kept := list[:0]
 			for _, o := range list {

@@ -36,7 +36,7 @@ type MediaStats struct {
 type mediaState struct {
 	opts Options
 	// flows is the hot path: one lookup per RTP packet.
-	flows map[flowKey]*Stream
+	flows flowTable
 	// endpoints are the addresses SDP announced, for RTP and for RTCP.
 	rtpEndpoints  map[netip.AddrPort]*binding
 	rtcpEndpoints map[netip.AddrPort]*binding
@@ -50,10 +50,6 @@ type mediaState struct {
 	flushedStreams int
 }
 
-type flowKey struct {
-	src, dst netip.AddrPort
-	ssrc     uint32
-}
 
 // binding is what one SDP said about one address: the call, the
 // description and m= line, and who wrote it. Newer descriptions replace
@@ -90,10 +86,9 @@ type ptCache struct {
 }
 
 func (m *mediaState) init() {
-	if m.flows != nil {
+	if m.rtpEndpoints != nil {
 		return
 	}
-	m.flows = make(map[flowKey]*Stream)
 	m.rtpEndpoints = make(map[netip.AddrPort]*binding)
 	m.rtcpEndpoints = make(map[netip.AddrPort]*binding)
 	m.bySSRC = make(map[uint32][]*Stream)
@@ -109,7 +104,7 @@ func (b *Builder) HandleRTP(p *decode.RTPPacket) bool {
 	}
 	m := &b.media
 	m.init()
-	s := m.flows[flowKey{p.Src, p.Dst, p.SSRC}]
+	s := m.flows.get(p.Src, p.Dst, p.SSRC)
 	if s == nil {
 		if s = m.newStream(p); s == nil {
 			return false
@@ -155,7 +150,7 @@ func (m *mediaState) newStream(p *decode.RTPPacket) *Stream {
 }
 
 func (m *mediaState) keep(s *Stream) {
-	m.flows[flowKey{s.Src, s.Dst, s.SSRC}] = s
+	m.flows.put(s)
 	m.streams = append(m.streams, s)
 	m.bySSRC[s.SSRC] = append(m.bySSRC[s.SSRC], s)
 }
