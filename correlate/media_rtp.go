@@ -50,7 +50,6 @@ type mediaState struct {
 	flushedStreams int
 }
 
-
 // binding is what one SDP said about one address: the call, the
 // description and m= line, and who wrote it. Newer descriptions replace
 // older ones for the same address.
