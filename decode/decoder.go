@@ -187,12 +187,15 @@ func (d *Decoder) walk(m *Meta, first gopacket.LayerType, data []byte, src, dst 
 	err := d.parsers[first].DecodeLayers(data, &d.decoded)
 	if err != nil {
 		var unsupported gopacket.UnsupportedLayerType
-		if !errors.As(err, &unsupported) {
+		if n := len(d.decoded); !errors.As(err, &unsupported) && (n == 0 || d.decoded[n-1] != layers.LayerTypeUDP || !tunnelPort(d.udp.Contents)) {
 			// A layer that failed may have left its struct half written:
 			// nothing decoded is trusted.
 			d.Stats.problem(m.File, m.Frame, ReasonTruncated, ReasonTruncated+": "+err.Error())
 			return
 		}
+		// Otherwise what failed was a tunnel header above UDP on a tunnel's
+		// port (GTP-U 2152, VXLAN 4789, Geneve 6081): an RTP port range
+		// takes in those ports too, so the datagram is taken as it is.
 	}
 	// The layer structs hold the innermost instance of each layer type:
 	// find the innermost IP layer and the transport directly above it.

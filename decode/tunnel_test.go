@@ -205,3 +205,22 @@ func TestTunnelTruncated(t *testing.T) {
 		t.Errorf("undecoded %v %v", d.Stats.Undecoded, d.Stats.Problems)
 	}
 }
+
+// A datagram on a tunnel's port (GTP-U 2152, VXLAN 4789, Geneve 6081) that
+// does not hold that tunnel's header is taken as it is: RTP port ranges
+// take in those ports, and SIP may come from them. Nothing is counted as
+// undecodable.
+func TestTunnelPortNotTunnel(t *testing.T) {
+	var frames [][]byte
+	for _, port := range []uint16{2152, 4789, 6081} {
+		src := netip.AddrPortFrom(alice.Addr(), port)
+		frames = append(frames, eth(layers.EthernetTypeIPv4, udpPacket(t, src, bob, bigSIP(fmt.Sprint("port", port), 400))))
+	}
+	r, d := decodeFrames(t, frames, nil)
+	if len(r.sip) != 3 {
+		t.Errorf("%d SIP messages, want 3: %q", len(r.sip), describe(r.sip))
+	}
+	if len(d.Stats.Problems) != 0 {
+		t.Errorf("problems %v", d.Stats.Problems)
+	}
+}
