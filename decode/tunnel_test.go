@@ -216,11 +216,16 @@ func TestTunnelPortNotTunnel(t *testing.T) {
 		src := netip.AddrPortFrom(alice.Addr(), port)
 		frames = append(frames, eth(layers.EthernetTypeIPv4, udpPacket(t, src, bob, bigSIP(fmt.Sprint("port", port), 400))))
 	}
+	for _, port := range []uint16{2152, 4789, 6081} {
+		// RTP whose sequence number, read as a GTP length, runs past the end.
+		rtp := append([]byte{0x80, 8, 0xf0, 0x00, 0, 0, 0, 160, 0, 0, 0, 9}, make([]byte, 160)...)
+		frames = append(frames, eth(layers.EthernetTypeIPv4, udpPacket(t, alice, netip.AddrPortFrom(bob.Addr(), port), rtp)))
+	}
 	r, d := decodeFrames(t, frames, nil)
 	if len(r.sip) != 3 {
 		t.Errorf("%d SIP messages, want 3: %q", len(r.sip), describe(r.sip))
 	}
-	if len(d.Stats.Problems) != 0 {
-		t.Errorf("problems %v", d.Stats.Problems)
+	if len(d.Stats.Problems) != 0 || d.Stats.UDP != 6 {
+		t.Errorf("problems %v, %d UDP datagrams; want none, 6", d.Stats.Problems, d.Stats.UDP)
 	}
 }
