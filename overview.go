@@ -20,12 +20,19 @@ type Tally struct {
 	Calls         int            // every Call-ID flow, registrations included
 	Registrations int            // of which registrations
 	States        map[string]int // by "kind state", e.g. "call completed", "registration registered"
+	// Findings counts every finding, FindingsByID by id; Result.Findings
+	// then holds the worst limit of them when the capture was streamed.
+	Findings     int
+	FindingsByID map[string]int
 }
 
 // AnalyzeOverview analyses like Analyze and keeps of the calls only what
 // an overview lists: the first limit registrations and the first limit
 // other calls, by start, in Result.Model.Calls (every call when limit <=
-// 0), and a Tally of all of them. Findings cover every call.
+// 0), and a Tally of all of them. Findings cover every call; when the
+// capture is streamed and limit > 0, Result.Findings keeps the worst limit
+// findings of the calls (and every capture-wide one) and the Tally counts
+// them all, so that memory does not grow with the failures either.
 //
 // A capture with more than opts.HoldCalls (default DefaultHoldCalls) calls
 // held at once is streamed (Result.Streamed): finished calls are diagnosed
@@ -35,8 +42,9 @@ type Tally struct {
 // messages are further apart than the grace period then counts as one call
 // per burst. opts.OnCall, when set, still sees every streamed call.
 func AnalyzeOverview(opts Options, limit int) (*Result, *Tally, error) {
-	t := &Tally{States: make(map[string]int)}
+	t := &Tally{States: make(map[string]int), FindingsByID: make(map[string]int)}
 	regs, others := &firstCalls{limit: limit}, &firstCalls{limit: limit}
+	worst := &worstFindings{limit: limit}
 	add := func(c *correlate.Call) {
 		t.Calls++
 		t.States[c.Kind+" "+c.State]++
@@ -48,8 +56,16 @@ func AnalyzeOverview(opts Options, limit int) (*Result, *Tally, error) {
 		}
 	}
 	user := opts.OnCall
+	if limit > 0 {
+		opts.ForgetFindings = true
+	}
 	opts.OnCall = func(c *correlate.Call, fs []diagnose.Finding) {
 		add(c)
+		if limit > 0 {
+			for i := range fs {
+				worst.add(&fs[i])
+			}
+		}
 		if user != nil {
 			user(c, fs)
 		}
@@ -63,6 +79,19 @@ func AnalyzeOverview(opts Options, limit int) (*Result, *Tally, error) {
 	}
 	for _, c := range res.Model.Calls { // held to the end: none when streamed
 		add(c)
+	}
+	for _, f := range res.Findings { // every finding, or the capture-wide ones when the worst were kept
+		t.Findings++
+		t.FindingsByID[f.ID]++
+	}
+	t.Findings += res.FindingsDropped
+	if limit > 0 && res.Streamed {
+		t.Findings += worst.counted
+		for id, n := range worst.byID {
+			t.FindingsByID[id] += n
+		}
+		res.Findings = append(worst.fs, res.Findings...)
+		diagnose.Sort(res.Findings)
 	}
 	calls := append(regs.sorted(), others.sorted()...)
 	slices.SortStableFunc(calls, func(a, b *correlate.Call) int {
@@ -117,4 +146,38 @@ func (f *firstCalls) sorted() []*correlate.Call {
 		return 0
 	})
 	return out
+}
+
+// worstFindings keeps the worst limit findings (by diagnose.Less) and
+// counts them all.
+type worstFindings struct {
+	limit   int
+	fs      []diagnose.Finding // a max-heap on diagnose.Less: the top is the least bad kept
+	counted int
+	byID    map[string]int
+}
+
+func (w *worstFindings) Len() int           { return len(w.fs) }
+func (w *worstFindings) Less(i, j int) bool { return diagnose.Less(&w.fs[j], &w.fs[i]) }
+func (w *worstFindings) Swap(i, j int)      { w.fs[i], w.fs[j] = w.fs[j], w.fs[i] }
+func (w *worstFindings) Push(x any)         { w.fs = append(w.fs, x.(diagnose.Finding)) }
+func (w *worstFindings) Pop() any {
+	f := w.fs[len(w.fs)-1]
+	w.fs = w.fs[:len(w.fs)-1]
+	return f
+}
+
+func (w *worstFindings) add(f *diagnose.Finding) {
+	if w.byID == nil {
+		w.byID = make(map[string]int)
+	}
+	w.counted++
+	w.byID[f.ID]++
+	switch {
+	case len(w.fs) < w.limit:
+		heap.Push(w, *f)
+	case diagnose.Less(f, &w.fs[0]):
+		w.fs[0] = *f
+		heap.Fix(w, 0)
+	}
 }

@@ -143,17 +143,20 @@ func RunCall(rs []Rule, c *correlate.Call, in *Input) []Finding {
 
 // Sort orders findings worst first, then by first frame, then by id.
 func Sort(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Severity != b.Severity {
-			return a.Severity > b.Severity
-		}
-		fa, fb := firstFrame(a), firstFrame(b)
-		if fa != fb {
-			return fa < fb
-		}
-		return strings.Compare(a.ID, b.ID) < 0
-	})
+	sort.SliceStable(fs, func(i, j int) bool { return Less(&fs[i], &fs[j]) })
+}
+
+// Less reports whether a comes before b in the order Sort puts findings
+// in: worst first, then by first frame, then by id.
+func Less(a, b *Finding) bool {
+	if a.Severity != b.Severity {
+		return a.Severity > b.Severity
+	}
+	fa, fb := firstFrame(*a), firstFrame(*b)
+	if fa != fb {
+		return fa < fb
+	}
+	return strings.Compare(a.ID, b.ID) < 0
 }
 
 func firstFrame(f Finding) int {

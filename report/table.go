@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -242,8 +243,15 @@ func OverviewTally(w io.Writer, res *sipscope.Result, t *sipscope.Tally, finding
 		fmt.Fprintf(w, "  (streamed: %d calls were diagnosed one by one as they finished; checks across calls saw only those held at once)\n",
 			res.Correlate.Flushed)
 	}
-	fmt.Fprintf(w, "\nFindings (%d)\n", len(res.Findings)+res.FindingsDropped)
-	if len(res.Findings) == 0 && res.FindingsDropped == 0 {
+	total, byID := len(res.Findings)+res.FindingsDropped, map[string]int{}
+	for _, f := range res.Findings {
+		byID[f.ID]++
+	}
+	if t != nil && t.FindingsByID != nil {
+		total, byID = t.Findings, maps.Clone(t.FindingsByID)
+	}
+	fmt.Fprintf(w, "\nFindings (%d)\n", total)
+	if total == 0 {
 		fmt.Fprintln(w, "  none: no rule found a problem")
 		return nil
 	}
@@ -252,21 +260,19 @@ func OverviewTally(w io.Writer, res *sipscope.Result, t *sipscope.Tally, finding
 		shown = shown[:findingsLimit]
 	}
 	FindingsText(w, shown)
-	if rest := res.Findings[len(shown):]; len(rest) > 0 || res.FindingsDropped > 0 {
-		byID := map[string]int{}
-		for _, f := range rest {
-			byID[f.ID]++
+	if rest := total - len(shown); rest > 0 {
+		for _, f := range shown {
+			byID[f.ID]--
 		}
 		var parts []string
 		for _, id := range sortedByCount(byID) {
-			parts = append(parts, fmt.Sprintf("%s %d", id, byID[id]))
+			if byID[id] > 0 {
+				parts = append(parts, fmt.Sprintf("%s %d", Clean(id, false), byID[id]))
+			}
 		}
-		fmt.Fprintf(w, "... %d more findings not listed", len(rest)+res.FindingsDropped)
+		fmt.Fprintf(w, "... %d more findings not listed", rest)
 		if len(parts) > 0 {
 			fmt.Fprintf(w, ": %s", strings.Join(parts, ", "))
-		}
-		if res.FindingsDropped > 0 {
-			fmt.Fprintf(w, " (%d beyond the %d kept, counted only)", res.FindingsDropped, sipscope.MaxKeptFindings)
 		}
 		fmt.Fprintln(w, "; sipscope diagnose lists them all")
 	}
