@@ -63,15 +63,11 @@ func runAnalyze(io *streams, opts *analyzeOptions) error {
 		return err
 	}
 	if opts.Format == "json" {
-		// Every call, converted as it finishes when the capture is streamed.
-		js := report.NewJSONCallStream(opts.Files, false)
-		so.OnCall = func(c *correlate.Call, _ []diagnose.Finding) { js.Add(c) }
-		res, err := sipscope.Analyze(so)
-		if err != nil {
-			return err
+		res, err := writeJSONStreamed(io, so)
+		if err == nil {
+			hepNote(io, opts, res)
 		}
-		hepNote(io, opts, res)
-		return report.WriteJSON(io.Out, js.Report(res))
+		return err
 	}
 	res, tally, err := sipscope.AnalyzeOverview(so, opts.Limit)
 	if err != nil {
@@ -95,4 +91,18 @@ func hepNote(io *streams, opts *analyzeOptions, res *sipscope.Result) {
 		fmt.Fprintf(io.Err, "; %d not sent: %s", res.Capture.HEPErrors, res.Capture.HEPError)
 	}
 	fmt.Fprintln(io.Err)
+}
+
+// writeJSONStreamed analyses as so says and writes the JSON report of every
+// call; a capture with more than so.HoldCalls calls held at once is
+// streamed, each call converted to JSON as it finishes and its messages
+// forgotten.
+func writeJSONStreamed(io *streams, so sipscope.Options) (*sipscope.Result, error) {
+	js := report.NewJSONCallStream(so.Files, false)
+	so.OnCall = func(c *correlate.Call, _ []diagnose.Finding) { js.Add(c) }
+	res, err := sipscope.Analyze(so)
+	if err != nil {
+		return nil, err
+	}
+	return res, report.WriteJSON(io.Out, js.Report(res))
 }

@@ -97,4 +97,11 @@ func TestAnalyzeJSONStreamed(t *testing.T) {
 	if held != streamed {
 		t.Errorf("streamed JSON differs from held JSON (%d vs %d bytes)", len(streamed), len(held))
 	}
+	calls, _, err := run(t, "calls", "--format", "json", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != held {
+		t.Errorf("calls --format json differs from analyze --format json (%d vs %d bytes)", len(calls), len(held))
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/sipscope/sipscope"
 	"github.com/sipscope/sipscope/report"
 )
 
@@ -35,12 +36,19 @@ func runCalls(io *streams, opts *callsOptions) error {
 	if err := checkFormat(opts.Format, "table", "json", "csv"); err != nil {
 		return err
 	}
+	if opts.Format == "json" {
+		// Streamed as analyze's: memory follows the calls in progress and
+		// the JSON being built, not the capture's length.
+		so := sipscope.Options{Files: opts.Files, HoldCalls: sipscope.DefaultHoldCalls}
+		if err := limits.apply(&so); err != nil {
+			return err
+		}
+		_, err := writeJSONStreamed(io, so)
+		return err
+	}
 	res, err := analyze(opts.Files)
 	if err != nil {
 		return err
-	}
-	if opts.Format == "json" {
-		return report.WriteJSON(io.Out, report.BuildJSON(res, res.Model.Calls, false))
 	}
 	if opts.Format == "csv" {
 		return report.CallsCSV(io.Out, res.Model.Calls)
