@@ -5,18 +5,30 @@ import (
 	"time"
 )
 
-// dupSlots is how many recent packets the duplicate check remembers. Copies
-// made by -i any on bridged interfaces follow each other within a few
-// packets; a ring this size catches them even on a busy capture.
-const dupSlots = 64
+// dupFrames is how many frames back the duplicate check looks. Copies made
+// by -i any on bridged interfaces follow each other within a few packets;
+// this many catches them even on a busy capture. The bound is in frames,
+// not in packets remembered, so that Decoders sharing a capture by flow
+// (see Advance) find the same duplicates as one: a copy is in the same flow
+// as its original. The ring has room for two packets a frame (a tunnel in a
+// reassembled datagram is checked too).
+const (
+	dupFrames = 64
+	dupSlots  = 2 * dupFrames
+)
 
 // dupPrefix is how much of the IP payload the duplicate check hashes.
 const dupPrefix = 64
 
 type dupEntry struct {
 	sum  uint64
-	size int
-	at   time.Time
+	size int   // 0 for an empty slot
+	at   int64 // capture time, Unix nanoseconds
+	// latest is the latest time of this packet and those before it within
+	// dupFrames: where a look back may stop even when capture time jumps
+	// back.
+	latest int64
+	tick   uint64 // Decoder.ticks of the frame
 }
 
 // duplicates remembers the most recent IP packets by a hash of the bytes
@@ -57,22 +69,34 @@ func (d *Decoder) duplicate(t time.Time, hdr []byte, ttl, csum int, payload []by
 	h.Write(payload[:min(len(payload), dupPrefix)])
 	sum, size := h.Sum64(), len(hdr)+len(payload)
 	// Newest first, and only back to the start of the window: on a quiet
-	// link that is one or two entries.
+	// link that is one or two entries. Entries past it (latest too early)
+	// or more than dupFrames back are never duplicates' originals: the
+	// stops save time and change nothing.
+	now, window := t.UnixNano(), int64(d.DuplicateWindow)
 	for k := 1; k <= dupSlots; k++ {
 		e := &r.ring[(r.next-k+dupSlots)%dupSlots]
-		if e.at.IsZero() {
+		if e.size == 0 || d.ticks-e.tick > dupFrames || now-e.latest > window {
 			break
 		}
-		dt := t.Sub(e.at)
-		if dt > d.DuplicateWindow {
-			break
-		}
-		if dt >= 0 && e.sum == sum && e.size == size {
+		if dt := now - e.at; dt >= 0 && dt <= window && e.sum == sum && e.size == size {
 			d.Stats.Duplicates++
 			return true
 		}
 	}
-	r.ring[r.next] = dupEntry{sum: sum, size: size, at: t}
+	latest := now
+	if prev := &r.ring[(r.next-1+dupSlots)%dupSlots]; prev.latest > now && d.ticks-prev.tick <= dupFrames {
+		// Time went back: the latest of the packets still in reach, which
+		// lets the looks back stop early again once the later ones are
+		// dupFrames behind.
+		for k := 1; k <= dupSlots; k++ {
+			e := &r.ring[(r.next-k+dupSlots)%dupSlots]
+			if e.size == 0 || d.ticks-e.tick > dupFrames {
+				break
+			}
+			latest = max(latest, e.at)
+		}
+	}
+	r.ring[r.next] = dupEntry{sum: sum, size: size, at: now, latest: latest, tick: d.ticks}
 	r.next = (r.next + 1) % dupSlots
 	return false
 }
