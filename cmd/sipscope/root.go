@@ -76,12 +76,18 @@ func analyze(files []string) (*sipscope.Result, error) {
 	return analyzeWith(sipscope.Options{Files: files})
 }
 
-// analyzeWith runs the analysis with the root command's limit flags applied:
-// every command goes through it, so the limits hold everywhere.
+// analyzeWith runs the analysis with the root command's limit flags and
+// --workers applied: every command goes through it, so they hold
+// everywhere.
 func analyzeWith(opts sipscope.Options) (*sipscope.Result, error) {
 	if err := limits.apply(&opts); err != nil {
 		return nil, err
 	}
+	w, err := limits.workers()
+	if err != nil {
+		return nil, err
+	}
+	opts.Workers = w
 	return sipscope.Analyze(opts)
 }
 
