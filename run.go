@@ -57,6 +57,16 @@ type Options struct {
 	// Result's Model holds every call and they are diagnosed together, as
 	// without OnCall, and OnCall is not called. Result.Streamed says which.
 	HoldCalls int
+	// Workers is how many goroutines Analyze decodes with (at most
+	// MaxWorkers); 0 or 1 decodes in the calling goroutine. Frames are
+	// shared out by flow, so each call's order holds, and the result is
+	// the same as with one worker, with two exceptions in hostile or odd
+	// captures: the decoder's fixed bounds (65,536 TCP streams and 1,024
+	// datagrams under reassembly at once) hold per worker, and a packet
+	// seen both inside a tunnel and outside it within the duplicate window
+	// is kept twice. HEPSend decodes with one worker: the mirror sees the
+	// packets in capture order.
+	Workers int
 }
 
 // CaptureSummary describes the input as a whole.
@@ -132,6 +142,9 @@ type Result struct {
 	Auth *auth.Result
 	// Correlate holds the correlation counters (calls flushed, evicted, ...).
 	Correlate correlate.Stats
+	// Decode holds the decoder's counters (frames, IP, UDP, RTP, ...);
+	// Capture has the ones a report shows.
+	Decode decode.Stats
 	// FindingsDropped counts streamed findings not kept in Findings past
 	// MaxKeptFindings (they still went to Options.OnCall).
 	FindingsDropped int
@@ -177,11 +190,17 @@ func NewPipeline(opts Options) *Pipeline {
 	// Always with limits: offline analysis must stay within MaxCalls and
 	// MaxICMP too, or one hostile capture exhausts memory.
 	p.b = correlate.NewBuilderWith(co)
-	p.dec = decode.NewDecoder(p.b)
-	if opts.KeepDuplicates {
-		p.dec.DuplicateWindow = 0
-	}
+	p.dec = p.newDecoder(p.b)
 	return p
+}
+
+// newDecoder returns a Decoder configured by the pipeline's options.
+func (p *Pipeline) newDecoder(h decode.Handler) *decode.Decoder {
+	d := decode.NewDecoder(h)
+	if p.opts.KeepDuplicates {
+		d.DuplicateWindow = 0
+	}
+	return d
 }
 
 // MirrorHEP sends every SIP message (and RTCP packet) the pipeline decodes
@@ -231,13 +250,18 @@ const MaxKeptFindings = 10000
 
 // Frame decodes and correlates one frame. f.Data may be reused afterwards.
 func (p *Pipeline) Frame(f *capture.Frame) {
+	p.clock(f)
+	p.dec.Decode(f)
+}
+
+// clock moves the capture's start and end over f.
+func (p *Pipeline) clock(f *capture.Frame) {
 	if p.start.IsZero() || f.Time.Before(p.start) {
 		p.start = f.Time
 	}
 	if f.Time.After(p.end) {
 		p.end = f.Time
 	}
-	p.dec.Decode(f)
 }
 
 // Tick tells the pipeline that time has moved on without frames (live
@@ -274,6 +298,7 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) (*Result, 
 		res.Findings = diagnose.Run(&diagnose.Input{Model: res.Model, Auth: res.Auth})
 	}
 	st := &p.dec.Stats
+	res.Decode = *st
 	res.Capture = CaptureSummary{
 		Files: files, Frames: st.Frames, SIPMessages: st.SIPMessages,
 		Start: p.start, End: p.end, Undecoded: make(map[string]int),
@@ -320,6 +345,9 @@ func fileName(files []string, i int) string {
 // only when a file cannot be opened or read at all; damaged records are
 // counted in Result.Capture and the rest is analysed.
 func Analyze(opts Options) (*Result, error) {
+	if opts.Workers > 1 && opts.HEPSend == "" {
+		return analyzeParallel(opts)
+	}
 	set, err := capture.OpenAll(opts.Files)
 	if err != nil {
 		return nil, err

@@ -73,6 +73,11 @@ type Decoder struct {
 
 	sipParser  *sip.Parser // shares the parsed header values a dialog repeats
 	noFastPath bool        // tests: decode every frame the general way
+
+	problems ProblemHandler // h, when it wants problems as they come
+	ticks    uint64         // frames seen, decoded or advanced over
+	pos      Position       // see Position
+	sweepAt  time.Time      // when advance next sweeps TCP holes or fragments
 }
 
 // DefaultDuplicateWindow is the DuplicateWindow of a new Decoder: copies of
@@ -116,6 +121,7 @@ func NewDecoder(h Handler) *Decoder {
 	d.tcpStreams = newTCPStreams()
 	d.frags = newReassembler()
 	d.media, _ = h.(MediaHandler)
+	d.problems, _ = h.(ProblemHandler)
 	d.sipParser = sip.NewParser()
 	return d
 }
@@ -162,22 +168,25 @@ func (d *Decoder) firstLayer(f *capture.Frame) gopacket.LayerType {
 func (d *Decoder) Decode(f *capture.Frame) {
 	d.Stats.Frames++
 	d.interest, d.countedAtStart = 0, d.Stats.counted
+	d.decode(f)
+	d.advance(f.Time)
+}
+
+func (d *Decoder) decode(f *capture.Frame) {
 	m := Meta{File: f.File, Frame: f.Number, Time: f.Time}
 	if f.LinkType == capture.LinkTypeHEP {
 		d.hepPacket(&m, f.Data)
 		return
 	}
 	if d.fastUDP(f) {
-		d.sweepGaps(f.Time)
 		return
 	}
 	first := d.firstLayer(f)
 	if d.parsers[first] == nil {
-		d.Stats.problem(f.File, f.Number, ReasonLinkType, ReasonLinkType+" "+f.LinkType.String())
+		d.problem(f.File, f.Number, ReasonLinkType, ReasonLinkType+" "+f.LinkType.String())
 		return
 	}
 	d.walk(&m, first, f.Data, netip.Addr{}, netip.Addr{})
-	d.sweepGaps(f.Time)
 }
 
 // walk decodes data from layer first through any tunnels to the innermost IP
@@ -190,7 +199,7 @@ func (d *Decoder) walk(m *Meta, first gopacket.LayerType, data []byte, src, dst 
 		if n := len(d.decoded); !errors.As(err, &unsupported) && (n == 0 || d.decoded[n-1] != layers.LayerTypeUDP || !tunnelPort(d.udp.Contents)) {
 			// A layer that failed may have left its struct half written:
 			// nothing decoded is trusted.
-			d.Stats.problem(m.File, m.Frame, ReasonTruncated, ReasonTruncated+": "+err.Error())
+			d.problem(m.File, m.Frame, ReasonTruncated, ReasonTruncated+": "+err.Error())
 			return
 		}
 		// Otherwise what failed was a tunnel header above UDP on a tunnel's
@@ -291,7 +300,7 @@ func (d *Decoder) udpPayload(m *Meta, payload []byte) {
 	}
 	msg, err := d.sipParser.Parse(payload)
 	if err != nil {
-		d.Stats.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
+		d.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
 		return
 	}
 	d.emitSIP(m, msg)
@@ -325,4 +334,5 @@ func (d *Decoder) emitSIP(m *Meta, msg *sip.Message) {
 func (d *Decoder) Flush() {
 	d.tcpStreams.flush(d)
 	d.frags.flush(d)
+	d.pos = Position{}
 }

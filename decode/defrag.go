@@ -1,8 +1,10 @@
 package decode
 
 import (
+	"bytes"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket/ip4defrag"
@@ -44,12 +46,16 @@ type pendingDatagram struct {
 	bytes     int
 	file      int
 	lastFrame int
+	key       fragKey
+	born      uint64 // Decoder.ticks when the first fragment came: its Position key
 }
 
 type reassembler struct {
 	m         map[fragKey]*pendingDatagram
 	bytes     int
 	lastSweep time.Time
+	nextSweep time.Time          // lastSweep + sweepEvery
+	due       []*pendingDatagram // reused by sweep
 }
 
 func newReassembler() *reassembler { return &reassembler{m: make(map[fragKey]*pendingDatagram)} }
@@ -57,21 +63,19 @@ func newReassembler() *reassembler { return &reassembler{m: make(map[fragKey]*pe
 // pending returns the datagram k belongs to, making room for it when needed.
 // It returns nil when the fragment must be dropped.
 func (r *reassembler) pending(d *Decoder, m *Meta, k fragKey, size int) *pendingDatagram {
-	if m.Time.Sub(r.lastSweep) >= sweepEvery || m.Time.Before(r.lastSweep) {
-		r.lastSweep = m.Time
-		for key, p := range r.m {
-			if m.Time.Sub(p.first) > FragmentTimeout {
-				r.drop(d, key, p, fmt.Sprintf("%s: %d fragments, the rest not seen within %v", ReasonFragment, p.fragments, FragmentTimeout))
-			}
-		}
-	}
 	p := r.m[k]
+	if p != nil && m.Time.Sub(p.first) > FragmentTimeout {
+		// Timed out, though no sweep has looked yet: this fragment starts
+		// a datagram of its own.
+		r.timeout(d, p)
+		p = nil
+	}
 	if p == nil {
 		if len(r.m) >= maxPendingDatagrams {
-			d.Stats.problem(m.File, m.Frame, ReasonFragment, fmt.Sprintf("%s: %d datagrams already under reassembly", ReasonFragment, maxPendingDatagrams))
+			d.problem(m.File, m.Frame, ReasonFragment, fmt.Sprintf("%s: %d datagrams already under reassembly", ReasonFragment, maxPendingDatagrams))
 			return nil
 		}
-		p = &pendingDatagram{first: m.Time, file: m.File}
+		p = &pendingDatagram{first: m.Time, file: m.File, key: k, born: d.ticks}
 		if k.v6 {
 			p.v6 = ip6defrag.NewIPv6Defragmenter()
 		} else {
@@ -91,7 +95,7 @@ func (r *reassembler) pending(d *Decoder, m *Meta, k fragKey, size int) *pending
 }
 
 func (r *reassembler) drop(d *Decoder, k fragKey, p *pendingDatagram, why string) {
-	d.Stats.problem(p.file, p.lastFrame, ReasonFragment, why)
+	d.problem(p.file, p.lastFrame, ReasonFragment, why)
 	r.done(k, p)
 }
 
@@ -100,10 +104,82 @@ func (r *reassembler) done(k fragKey, p *pendingDatagram) {
 	delete(r.m, k)
 }
 
-func (r *reassembler) flush(d *Decoder) {
-	for k, p := range r.m {
-		r.drop(d, k, p, fmt.Sprintf("%s: %d fragments, the rest not in the capture", ReasonFragment, p.fragments))
+// sweep drops the datagrams whose fragments did not all arrive within
+// FragmentTimeout, in the order they began. It looks every sweepEvery of
+// capture time, counted from the frames alone (every frame, fragment or
+// not, moves the clock), and whenever time goes back.
+func (r *reassembler) sweep(d *Decoder, now time.Time) {
+	if now.Before(r.nextSweep) && !now.Before(r.lastSweep) {
+		return
 	}
+	r.lastSweep, r.nextSweep = now, now.Add(sweepEvery)
+	if len(r.m) == 0 {
+		return
+	}
+	due := r.due[:0]
+	for _, p := range r.m {
+		if now.Sub(p.first) > FragmentTimeout {
+			due = append(due, p)
+		}
+	}
+	sortDatagrams(due)
+	for _, p := range due {
+		d.pos = Position{PhaseFragments, p.born}
+		r.timeout(d, p)
+	}
+	clear(due)
+	r.due = due[:0]
+}
+
+func (r *reassembler) timeout(d *Decoder, p *pendingDatagram) {
+	r.drop(d, p.key, p, fmt.Sprintf("%s: %d fragments, the rest not seen within %v", ReasonFragment, p.fragments, FragmentTimeout))
+}
+
+func (r *reassembler) flush(d *Decoder) {
+	ps := make([]*pendingDatagram, 0, len(r.m))
+	for _, p := range r.m {
+		ps = append(ps, p)
+	}
+	sortDatagrams(ps)
+	for _, p := range ps {
+		d.pos = Position{PhaseFlushFragments, p.born}
+		r.drop(d, p.key, p, fmt.Sprintf("%s: %d fragments, the rest not in the capture", ReasonFragment, p.fragments))
+	}
+}
+
+// sortDatagrams puts datagrams in Position key order; those begun on the
+// same frame (nested tunnels) by their keys.
+func sortDatagrams(ps []*pendingDatagram) {
+	slices.SortFunc(ps, func(a, b *pendingDatagram) int {
+		if a.born != b.born {
+			if a.born < b.born {
+				return -1
+			}
+			return 1
+		}
+		if c := bytes.Compare(a.key.src[:], b.key.src[:]); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(a.key.dst[:], b.key.dst[:]); c != 0 {
+			return c
+		}
+		if a.key.id != b.key.id {
+			if a.key.id < b.key.id {
+				return -1
+			}
+			return 1
+		}
+		if a.key.proto != b.key.proto {
+			return int(a.key.proto) - int(b.key.proto)
+		}
+		if a.key.v6 != b.key.v6 {
+			if b.key.v6 {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
 }
 
 // fragment4 adds an IPv4 fragment; the last one to arrive completes the

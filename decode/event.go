@@ -100,18 +100,50 @@ type Stats struct {
 // MaxProblems bounds Stats.Problems; Undecoded keeps counting past it.
 const MaxProblems = 1000
 
-func (s *Stats) problem(file, frame int, reason, detail string) {
+// Add adds o's counts to s: every counter, Undecoded by reason. The lists
+// are appended, o's after s's, up to their bounds (MaxProblems,
+// MaxEncryptedFlows): a caller merging the Stats of Decoders that shared a
+// capture by flow puts them in capture order itself.
+func (s *Stats) Add(o *Stats) {
+	s.Frames += o.Frames
+	s.IPv4 += o.IPv4
+	s.IPv6 += o.IPv6
+	s.UDP += o.UDP
+	s.TCP += o.TCP
+	s.SIPMessages += o.SIPMessages
+	s.ICMPErrors += o.ICMPErrors
+	s.Duplicates += o.Duplicates
+	s.Reassembled += o.Reassembled
+	s.TCPRetransmissions += o.TCPRetransmissions
+	s.HEPPackets += o.HEPPackets
+	s.RTP += o.RTP
+	s.RTCP += o.RTCP
+	s.counted += o.counted
+	if len(o.Undecoded) > 0 && s.Undecoded == nil {
+		s.Undecoded = make(map[string]int, len(o.Undecoded))
+	}
+	for k, v := range o.Undecoded {
+		s.Undecoded[k] += v
+	}
+	s.EncryptedFlows = append(s.EncryptedFlows, o.EncryptedFlows[:min(len(o.EncryptedFlows), max(0, MaxEncryptedFlows-len(s.EncryptedFlows)))]...)
+	s.Problems = append(s.Problems, o.Problems[:min(len(o.Problems), max(0, MaxProblems-len(s.Problems)))]...)
+}
+
+// problem counts a problem and reports whether it was kept in Problems.
+func (s *Stats) problem(file, frame int, reason, detail string) bool {
 	if s.Undecoded == nil {
 		s.Undecoded = make(map[string]int)
 	}
 	s.Undecoded[reason]++
 	s.counted++
-	if len(s.Problems) < MaxProblems {
-		if detail == "" {
-			detail = reason
-		}
-		s.Problems = append(s.Problems, Problem{File: file, Frame: frame, Reason: detail})
+	if len(s.Problems) >= MaxProblems {
+		return false
 	}
+	if detail == "" {
+		detail = reason
+	}
+	s.Problems = append(s.Problems, Problem{File: file, Frame: frame, Reason: detail})
+	return true
 }
 
 // EncryptedFlow is a TCP connection carrying TLS on a SIP port: SIP the

@@ -32,7 +32,7 @@ func (d *Decoder) hepDatagram(m *Meta, payload []byte) bool {
 func (d *Decoder) hepPacket(m *Meta, data []byte) {
 	var p hep.Packet
 	if err := p.Unmarshal(data); err != nil {
-		d.Stats.problem(m.File, m.Frame, ReasonHEP, err.Error())
+		d.problem(m.File, m.Frame, ReasonHEP, err.Error())
 		return
 	}
 	d.Stats.HEPPackets++
@@ -53,7 +53,7 @@ func (d *Decoder) hepPacket(m *Meta, data []byte) {
 	}
 	msg, err := d.sipParser.Parse(p.Payload)
 	if err != nil {
-		d.Stats.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
+		d.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
 		return
 	}
 	d.emitSIP(&inner, msg)

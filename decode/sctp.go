@@ -17,18 +17,18 @@ func (d *Decoder) sctpPacket(m *Meta, chunks []byte) {
 		typ, flags := chunks[0], chunks[1]
 		n := int(binary.BigEndian.Uint16(chunks[2:4]))
 		if n < 4 || n > len(chunks) {
-			d.Stats.problem(m.File, m.Frame, ReasonSCTP, fmt.Sprintf("%s: chunk length %d", ReasonSCTP, n))
+			d.problem(m.File, m.Frame, ReasonSCTP, fmt.Sprintf("%s: chunk length %d", ReasonSCTP, n))
 			return
 		}
 		if typ == 0 && n > 16 { // DATA: TSN, stream id, stream seq, PPID, then user data
 			data := chunks[16:n]
 			if flags&0x03 != 0x03 {
 				if sip.LooksLikeSIP(data) || flags&0x02 == 0 {
-					d.Stats.problem(m.File, m.Frame, ReasonSCTP, ReasonSCTP+": message split over DATA chunks")
+					d.problem(m.File, m.Frame, ReasonSCTP, ReasonSCTP+": message split over DATA chunks")
 				}
 			} else if sip.LooksLikeSIP(data) {
 				if msg, err := sip.Parse(data); err != nil {
-					d.Stats.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
+					d.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
 				} else {
 					d.emitSIP(m, msg)
 				}

@@ -25,7 +25,7 @@ func (d *Decoder) cutDatagram(m *Meta, payload []byte, wire int) bool {
 		return false
 	}
 	detail := ReasonSIPCut + ": " + strconv.Itoa(len(payload)) + " of " + strconv.Itoa(wire) + " bytes captured"
-	d.Stats.problem(m.File, m.Frame, ReasonSIPCut, detail)
+	d.problem(m.File, m.Frame, ReasonSIPCut, detail)
 	if !bytes.Contains(payload, []byte("\r\n\r\n")) && !bytes.Contains(payload, []byte("\n\n")) {
 		return true
 	}

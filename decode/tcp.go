@@ -54,6 +54,8 @@ type heldSegment struct {
 }
 
 type tcpStream struct {
+	key     flowKey
+	born    uint64 // Decoder.ticks when the stream began: its Position key
 	buf     []byte
 	nextSeq uint32
 	synced  bool // nextSeq is valid
@@ -84,29 +86,44 @@ type tcpStreams struct {
 	// a quiet stream's hole is given up on time even when no segment of its
 	// own arrives again.
 	holding   map[*tcpStream]struct{}
-	lastSweep time.Time
+	nextSweep time.Time
+	due       []*tcpStream // reused by sweepGaps
 }
 
 // gapSweepEvery is how often, in capture time, held segments are checked.
 const gapSweepEvery = 100 * time.Millisecond
 
-// sweepGaps gives up the holes that have waited longer than TCPGapTimeout.
+// sweepGaps gives up the holes that have waited longer than TCPGapTimeout,
+// in the order of the streams' beginnings. It looks every gapSweepEvery of
+// capture time, counted from the frames alone, whether streams are held or
+// not: Decoders that share a capture by flow look on the same frames.
 func (d *Decoder) sweepGaps(now time.Time) {
 	ts := d.tcpStreams
-	if len(ts.holding) == 0 || now.Sub(ts.lastSweep) < gapSweepEvery {
+	if now.Before(ts.nextSweep) {
 		return
 	}
-	ts.lastSweep = now
+	ts.nextSweep = now.Add(gapSweepEvery)
+	if len(ts.holding) == 0 {
+		return
+	}
+	due := ts.due[:0]
 	for s := range ts.holding {
 		if len(s.held) == 0 {
 			delete(ts.holding, s)
 			continue
 		}
 		if now.Sub(s.held[0].time) > TCPGapTimeout {
-			d.skipGap(s)
+			due = append(due, s)
 			delete(ts.holding, s)
 		}
 	}
+	sortStreams(due)
+	for _, s := range due {
+		d.pos = Position{PhaseTCPGaps, s.born}
+		d.skipGap(s)
+	}
+	clear(due)
+	ts.due = due[:0]
 }
 
 func newTCPStreams() *tcpStreams {
@@ -139,10 +156,10 @@ func (d *Decoder) tcpSegment(m *Meta, tcp *layers.TCP) {
 			return
 		}
 		if len(ts.m) >= maxStreams {
-			d.Stats.problem(m.File, m.Frame, "TCP stream table full", "")
+			d.problem(m.File, m.Frame, "TCP stream table full", "")
 			return
 		}
-		s = &tcpStream{mode: mode, file: m.File, src: m.Src, dst: m.Dst}
+		s = &tcpStream{key: k, born: d.ticks, mode: mode, file: m.File, src: m.Src, dst: m.Dst}
 		ts.m[k] = s
 	}
 	seq := tcp.Seq
@@ -272,7 +289,7 @@ func (d *Decoder) skipGap(s *tcpStream) {
 		return
 	}
 	first := s.held[0]
-	d.Stats.problem(s.file, first.frame, ReasonTCPGap,
+	d.problem(s.file, first.frame, ReasonTCPGap,
 		fmt.Sprintf("%s: %d bytes never seen before this segment", ReasonTCPGap, uint32(first.seq-s.nextSeq)))
 	d.incomplete(s)
 	s.buf, s.wsMsg, s.wsOp = s.buf[:0], s.wsMsg[:0], 0
@@ -348,13 +365,13 @@ func (d *Decoder) cutSIP(s *tcpStream, m *Meta) bool {
 	msg, n, err := d.sipParser.ParseStream(s.buf)
 	if errors.Is(err, sip.ErrIncomplete) {
 		if len(s.buf) > maxStreamBuffer {
-			d.Stats.problem(m.File, m.Frame, ReasonSIPPartial, "TCP stream buffer over 1 MiB without a complete SIP message")
+			d.problem(m.File, m.Frame, ReasonSIPPartial, "TCP stream buffer over 1 MiB without a complete SIP message")
 			s.buf = s.buf[:0]
 		}
 		return false
 	}
 	if err != nil {
-		d.Stats.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
+		d.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
 		if n > 0 {
 			s.consume(n)
 			return true
@@ -374,7 +391,7 @@ func (d *Decoder) cutHandshake(s *tcpStream, m *Meta) bool {
 	kind, n := websocket.ReadHandshake(s.buf)
 	if n == 0 {
 		if len(s.buf) > websocket.MaxHead {
-			d.Stats.problem(m.File, m.Frame, ReasonWebSocket, "WebSocket handshake head over 16 KiB")
+			d.problem(m.File, m.Frame, ReasonWebSocket, "WebSocket handshake head over 16 KiB")
 			s.mode, s.buf = modeIgnored, s.buf[:0]
 		}
 		return false
@@ -396,7 +413,7 @@ func (d *Decoder) cutWebSocket(s *tcpStream, m *Meta) bool {
 		return false
 	}
 	if err != nil {
-		d.Stats.problem(m.File, m.Frame, ReasonWebSocket, err.Error())
+		d.problem(m.File, m.Frame, ReasonWebSocket, err.Error())
 		s.buf, s.wsMsg, s.wsOp = s.buf[:0], s.wsMsg[:0], 0
 		s.synced = false
 		return false
@@ -411,9 +428,9 @@ func (d *Decoder) cutWebSocket(s *tcpStream, m *Meta) bool {
 	case websocket.OpContinuation:
 		switch {
 		case s.wsOp == 0:
-			d.Stats.problem(m.File, m.Frame, ReasonWebSocket, "WebSocket continuation frame without a first frame")
+			d.problem(m.File, m.Frame, ReasonWebSocket, "WebSocket continuation frame without a first frame")
 		case len(s.wsMsg)+len(f.Payload) > maxStreamBuffer:
-			d.Stats.problem(m.File, m.Frame, ReasonWebSocket, "WebSocket message over 1 MiB")
+			d.problem(m.File, m.Frame, ReasonWebSocket, "WebSocket message over 1 MiB")
 			s.wsMsg, s.wsOp = s.wsMsg[:0], 0
 		default:
 			s.wsMsg = append(s.wsMsg, f.Payload...)
@@ -434,7 +451,7 @@ func (d *Decoder) wsMessage(m *Meta, p []byte) {
 	}
 	msg, err := d.sipParser.Parse(p)
 	if err != nil {
-		d.Stats.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
+		d.problem(m.File, m.Frame, ReasonSIPParse, err.Error())
 		return
 	}
 	m.Transport = WS
@@ -450,21 +467,22 @@ func (d *Decoder) endStream(s *tcpStream) {
 
 func (d *Decoder) incomplete(s *tcpStream) {
 	if len(s.buf) > 0 && s.mode != modeIgnored {
-		d.Stats.problem(s.file, s.frame, ReasonSIPPartial, ReasonSIPPartial+" at end of TCP stream")
+		d.problem(s.file, s.frame, ReasonSIPPartial, ReasonSIPPartial+" at end of TCP stream")
 	}
 }
 
 func (ts *tcpStreams) flush(d *Decoder) {
-	keys := make([]flowKey, 0, len(ts.m))
-	for k := range ts.m {
-		keys = append(keys, k)
+	streams := make([]*tcpStream, 0, len(ts.m))
+	for _, s := range ts.m {
+		streams = append(streams, s)
 	}
-	// Map order is random: end streams in a fixed order so the problems
-	// and late messages come out the same every run.
-	sort.Slice(keys, func(i, j int) bool { return ts.m[keys[i]].frame < ts.m[keys[j]].frame })
-	for _, k := range keys {
-		delete(ts.holding, ts.m[k])
-		d.endStream(ts.m[k])
-		delete(ts.m, k)
+	// Map order is random: end streams in the order they began, so the
+	// problems and late messages come out the same every run.
+	sortStreams(streams)
+	for _, s := range streams {
+		d.pos = Position{PhaseFlushTCP, s.born}
+		delete(ts.holding, s)
+		d.endStream(s)
+		delete(ts.m, s.key)
 	}
 }

@@ -221,8 +221,11 @@ func TestSippAckToDeadPort(t *testing.T) {
 	retrans := factOf[int](t, f, "retransmissions")
 	acks := factOf[[]int](t, f, "ack_frames")
 	icmp := factOf[[]int](t, f, "icmp_frames")
-	if retrans < 1 || len(acks) != retrans+1 || len(icmp) != len(acks) {
-		t.Errorf("%d retransmissions, ACK frames %v, ICMP frames %v: want one ACK per 200 OK and one ICMP error per ACK", retrans, acks, icmp)
+	// One ACK per 200 OK while the UAC runs (it quits 2.5 s after its
+	// first ACK; on a loaded machine the UAS's third retransmission, due at
+	// 3.5 s, may come before it is gone or after), one ICMP error per ACK.
+	if retrans < 1 || len(acks) < 2 || len(acks) != retrans+1 && len(acks) != retrans || len(icmp) != len(acks) {
+		t.Errorf("%d retransmissions, ACK frames %v, ICMP frames %v: want one ACK per 200 OK the UAC saw and one ICMP error per ACK", retrans, acks, icmp)
 	}
 	for _, n := range icmp {
 		found := false

@@ -59,7 +59,7 @@ func runAnalyze(io *streams, opts *analyzeOptions) error {
 	}
 	so := sipscope.Options{Files: opts.Files, HEPSend: opts.HEPSend, KeepDuplicates: opts.KeepDuplicates,
 		HoldCalls: opts.HoldCalls}
-	if err := limits.apply(&so); err != nil {
+	if err := applyRootFlags(&so); err != nil {
 		return err
 	}
 	if opts.Format == "json" {

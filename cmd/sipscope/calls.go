@@ -40,7 +40,7 @@ func runCalls(io *streams, opts *callsOptions) error {
 		// Streamed as analyze's: memory follows the calls in progress and
 		// the JSON being built, not the capture's length.
 		so := sipscope.Options{Files: opts.Files, HoldCalls: sipscope.DefaultHoldCalls}
-		if err := limits.apply(&so); err != nil {
+		if err := applyRootFlags(&so); err != nil {
 			return err
 		}
 		_, err := writeJSONStreamed(io, so)

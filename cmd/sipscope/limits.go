@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -22,6 +23,9 @@ type limitOptions struct {
 	MaxCalls        int
 	MaxICMP         int
 	MaxCallMessages int
+	// Workers is --workers, how many goroutines decode: not a limit, a
+	// performance knob every command that analyses files obeys too.
+	Workers int
 }
 
 // limits holds the values of the root command's limit flags. It is package
@@ -38,6 +42,9 @@ func addLimitFlags(fs *pflag.FlagSet) {
 		"most ICMP errors kept; past it they are counted, not kept")
 	fs.IntVar(&limits.MaxCallMessages, "max-call-messages", correlate.DefaultMaxMessages,
 		"most SIP messages kept per call; past it they are counted, not kept")
+	fs.IntVar(&limits.Workers, "workers", runtime.GOMAXPROCS(0),
+		fmt.Sprintf("goroutines decoding capture files, frames shared out by flow; 0 means one per core, at most %d are used, 1 decodes in one; "+
+			"the results are the same whatever the number (--hep-send decodes with one)", sipscope.MaxWorkers))
 }
 
 // apply checks the limits and sets them in o.
@@ -55,6 +62,17 @@ func (l limitOptions) apply(o *sipscope.Options) error {
 	o.Correlate.MaxICMP = l.MaxICMP
 	o.Correlate.MaxMessages = l.MaxCallMessages
 	return nil
+}
+
+// workers returns the number of decoding goroutines --workers asks for.
+func (l limitOptions) workers() (int, error) {
+	switch {
+	case l.Workers < 0:
+		return 0, fmt.Errorf("--workers %d: want 0 (one per core) or more", l.Workers)
+	case l.Workers == 0:
+		return min(runtime.GOMAXPROCS(0), sipscope.MaxWorkers), nil
+	}
+	return min(l.Workers, sipscope.MaxWorkers), nil
 }
 
 // newLimitsTopic is `sipscope help limits`: the limits, their flags, and
@@ -84,6 +102,12 @@ Fixed limits:
                    rest ignored with a warning
   SIP over TCP     %d bytes buffered per stream without a complete message,
                    then the stream waits for the next message start
+
+Performance: --workers N decodes capture files in N goroutines (default one
+per core), frames shared out by flow; the results are the same as with one,
+except that the decoder's own bounds (TCP streams, datagrams under
+reassembly) hold per worker. The frames in flight between the workers and
+their events take under 10 MiB.
 
 Bad input: a truncated or corrupt record ends its file; it is counted as
 "damaged capture record" with its frame number, and the frames before it are

@@ -76,13 +76,28 @@ func analyze(files []string) (*sipscope.Result, error) {
 	return analyzeWith(sipscope.Options{Files: files})
 }
 
-// analyzeWith runs the analysis with the root command's limit flags applied:
-// every command goes through it, so the limits hold everywhere.
+// analyzeWith runs the analysis with the root command's limit flags and
+// --workers applied: every command goes through it, so they hold
+// everywhere.
 func analyzeWith(opts sipscope.Options) (*sipscope.Result, error) {
-	if err := limits.apply(&opts); err != nil {
+	if err := applyRootFlags(&opts); err != nil {
 		return nil, err
 	}
 	return sipscope.Analyze(opts)
+}
+
+// applyRootFlags sets the limits and --workers in opts; commands that call
+// sipscope themselves (analyze, calls --format json) go through it too.
+func applyRootFlags(opts *sipscope.Options) error {
+	if err := limits.apply(opts); err != nil {
+		return err
+	}
+	w, err := limits.workers()
+	if err != nil {
+		return err
+	}
+	opts.Workers = w
+	return nil
 }
 
 func noSIP(w io.Writer, res *sipscope.Result) bool {
