@@ -1,0 +1,5 @@
+//go:build !amd64 || purego
+
+package md5x
+
+var impls = []Impl{{"generic", hashGeneric}}

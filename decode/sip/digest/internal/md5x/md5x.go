@@ -1,0 +1,172 @@
+// Package md5x computes many MD5 digests at once: Lanes independent
+// messages of the same length in blocks, one message per lane of a vector
+// register. It is the engine of the digest wordlist audit, which hashes
+// short messages by the million and for which crypto/md5, one message at a
+// time, is the limit.
+//
+// Messages are laid out by the caller, already padded, in lane-interleaved
+// blocks (Put, PutHex), so that one vector load reads the same word of
+// every lane. Blocks that are the same in every lane (the constant tail of
+// a message) are passed once, as Words, and broadcast. Nothing allocates.
+//
+// It is not a hash.Hash and must never be used where one message at a time
+// will do: crypto/md5 is simpler and, for one message, faster.
+package md5x
+
+import (
+	"encoding/binary"
+)
+
+// Lanes is the number of messages hashed at once.
+const Lanes = 16
+
+// BlockSize is MD5's block size in bytes.
+const BlockSize = 64
+
+// Block is one 64-byte block of every lane's message: Block[w][l] is the
+// little-endian word w of lane l's block.
+type Block [16][Lanes]uint32
+
+// Words is one 64-byte block of a single message as little-endian words.
+type Words [16]uint32
+
+// State is the chaining state of every lane: State[i][l] is word i of lane
+// l's. After Reset and Hash over a whole padded message it holds the digest.
+type State [4][Lanes]uint32
+
+var iv = [4]uint32{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476}
+
+// Reset sets every lane to MD5's initial state.
+func (s *State) Reset() {
+	for i := range s {
+		for l := range s[i] {
+			s[i][l] = iv[i]
+		}
+	}
+}
+
+// Hash runs MD5's compression function on every lane over blocks, then over
+// shared, whose blocks are the same for every lane.
+func (s *State) Hash(blocks []Block, shared []Words) { hash(s, blocks, shared) }
+
+// Impl is one implementation of State.Hash.
+type Impl struct {
+	Name string
+	Hash func(s *State, blocks []Block, shared []Words)
+}
+
+// Impls returns the implementations this machine runs, fastest first; the
+// last is the portable one. State.Hash uses the first. Tests and benchmarks
+// compare them.
+func Impls() []Impl { return append([]Impl(nil), impls...) }
+
+// hash is State.Hash's implementation; tests switch it.
+var hash = impls[0].Hash
+
+// Sum returns lane l's digest.
+func (s *State) Sum(l int) [16]byte {
+	var sum [16]byte
+	for i := range 4 {
+		binary.LittleEndian.PutUint32(sum[4*i:], s[i][l])
+	}
+	return sum
+}
+
+// Match returns the set of lanes, bit l for lane l, whose digest is sum.
+func (s *State) Match(sum *[16]byte) uint32 {
+	w0 := binary.LittleEndian.Uint32(sum[0:])
+	var m uint32
+	for l, v := range &s[0] {
+		if v == w0 {
+			m |= 1 << l
+		}
+	}
+	if m == 0 {
+		return 0 // the usual miss: one word compared per lane
+	}
+	for i := 1; i < 4; i++ {
+		w := binary.LittleEndian.Uint32(sum[4*i:])
+		for l, v := range &s[i] {
+			if v != w {
+				m &^= 1 << l
+			}
+		}
+	}
+	return m
+}
+
+// Blocks returns the number of blocks of an n-byte message once padded.
+func Blocks(n int) int { return (n+8)/BlockSize + 1 }
+
+// Put lays msg out, padded, in lane l of blocks, which must hold at least
+// Blocks(len(msg)) blocks; the blocks after those are left alone.
+func Put(blocks []Block, l int, msg []byte) {
+	n := len(msg)
+	end := Blocks(n) * 16 // words
+	_ = blocks[end/16-1]
+	w := 0
+	for ; 4*w+4 <= n; w++ {
+		blocks[w/16][w%16][l] = binary.LittleEndian.Uint32(msg[4*w:])
+	}
+	last := uint32(0x80) << (8 * (n % 4))
+	for i, c := range msg[4*w:] {
+		last |= uint32(c) << (8 * i)
+	}
+	blocks[w/16][w%16][l] = last
+	for w++; w < end-2; w++ {
+		blocks[w/16][w%16][l] = 0
+	}
+	b := &blocks[end/16-1]
+	b[14][l] = uint32(n << 3)
+	b[15][l] = uint32(uint64(n) >> 29)
+}
+
+// Pad returns msg padded, as whole blocks of words, appended to dst. It is
+// for the constant part of messages, laid out once: it allocates.
+func Pad(dst []Words, msg []byte) []Words {
+	nb := Blocks(len(msg))
+	p := make([]byte, nb*BlockSize)
+	copy(p, msg)
+	p[len(msg)] = 0x80
+	binary.LittleEndian.PutUint64(p[len(p)-8:], uint64(len(msg))<<3)
+	for b := range nb {
+		var ws Words
+		for w := range ws {
+			ws[w] = binary.LittleEndian.Uint32(p[b*BlockSize+4*w:])
+		}
+		dst = append(dst, ws)
+	}
+	return dst
+}
+
+// Broadcast sets words from to 15 of every lane of b to those of ws.
+func (b *Block) Broadcast(ws *Words, from int) {
+	for w := from; w < 16; w++ {
+		v := ws[w]
+		for l := range b[w] {
+			b[w][l] = v
+		}
+	}
+}
+
+// PutHex sets words 0 to 7 of every lane of b to the lower-case hex of the
+// lane's digest in s: the 32 characters that start KD's and the -sess H(A1)'s
+// input in HTTP digest.
+func (b *Block) PutHex(s *State) {
+	for i := range 4 {
+		for l, d := range &s[i] {
+			// Each word is 4 digest bytes, in order, and becomes 8 characters:
+			// two words of the message.
+			b[2*i][l] = hexWord(d&0xff | d&0xff00<<8)
+			b[2*i+1][l] = hexWord(d>>16&0xff | d>>8&0xff0000)
+		}
+	}
+}
+
+// hexWord turns the bytes x and y in x | y<<16 into the word of their four
+// hex characters: high nibble first, as hex.Encode writes them.
+func hexWord(xy uint32) uint32 {
+	n := xy>>4&0x000f000f | (xy&0x000f000f)<<8 // one nibble a byte
+	// '0'+n, and 'a'-'0'-10 = 39 more where n > 9: no byte carries into the next.
+	return n + 0x30303030 + (n+0x06060606)>>4&0x01010101*39
+}
