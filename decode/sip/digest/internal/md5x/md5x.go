@@ -23,6 +23,9 @@ const Lanes = 16
 // BlockSize is MD5's block size in bytes.
 const BlockSize = 64
 
+// Size is the size of an MD5 digest in bytes.
+const Size = 16
+
 // Block is one 64-byte block of every lane's message: Block[w][l] is the
 // little-endian word w of lane l's block.
 type Block [16][Lanes]uint32
@@ -64,8 +67,8 @@ func Impls() []Impl { return append([]Impl(nil), impls...) }
 var hash = impls[0].Hash
 
 // Sum returns lane l's digest.
-func (s *State) Sum(l int) [16]byte {
-	var sum [16]byte
+func (s *State) Sum(l int) [Size]byte {
+	var sum [Size]byte
 	for i := range 4 {
 		binary.LittleEndian.PutUint32(sum[4*i:], s[i][l])
 	}
@@ -73,7 +76,7 @@ func (s *State) Sum(l int) [16]byte {
 }
 
 // Match returns the set of lanes, bit l for lane l, whose digest is sum.
-func (s *State) Match(sum *[16]byte) uint32 {
+func (s *State) Match(sum *[Size]byte) uint32 {
 	w0 := binary.LittleEndian.Uint32(sum[0:])
 	var m uint32
 	for l, v := range &s[0] {
