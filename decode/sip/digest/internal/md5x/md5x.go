@@ -66,6 +66,30 @@ func Impls() []Impl { return append([]Impl(nil), impls...) }
 // hash is State.Hash's implementation; tests switch it.
 var hash = impls[0].Hash
 
+//go:generate go run gen_block.go
+
+// hashGeneric is the portable Hash: four lanes at a time, their steps
+// interleaved (block_generic.go), which on amd64 without vector units is
+// still faster than crypto/md5 one message at a time.
+func hashGeneric(s *State, blocks []Block, shared []Words) {
+	for i := range blocks {
+		blockGeneric(s, &blocks[i])
+	}
+	if len(shared) > 0 {
+		var b Block
+		for i := range shared {
+			b.Broadcast(&shared[i], 0)
+			blockGeneric(s, &b)
+		}
+	}
+}
+
+func blockGeneric(s *State, x *Block) {
+	for l := 0; l < Lanes; l += 4 {
+		block4(s, x, l)
+	}
+}
+
 // Sum returns lane l's digest.
 func (s *State) Sum(l int) [Size]byte {
 	var sum [Size]byte
@@ -104,24 +128,27 @@ func Blocks(n int) int { return (n+8)/BlockSize + 1 }
 // Put lays msg out, padded, in lane l of blocks, which must hold at least
 // Blocks(len(msg)) blocks; the blocks after those are left alone.
 func Put(blocks []Block, l int, msg []byte) {
+	if uint(l) >= Lanes {
+		panic("md5x: lane out of range")
+	}
 	n := len(msg)
-	end := Blocks(n) * 16 // words
-	_ = blocks[end/16-1]
-	w := 0
-	for ; 4*w+4 <= n; w++ {
-		blocks[w/16][w%16][l] = binary.LittleEndian.Uint32(msg[4*w:])
+	nb := Blocks(n)
+	_ = blocks[nb-1]
+	for bi := range nb {
+		var buf [BlockSize]byte
+		if off := bi * BlockSize; off <= n {
+			if k := copy(buf[:], msg[off:]); k < BlockSize {
+				buf[k] = 0x80
+			}
+		}
+		if bi == nb-1 {
+			binary.LittleEndian.PutUint64(buf[BlockSize-8:], uint64(n)<<3)
+		}
+		b := &blocks[bi]
+		for w := range b {
+			b[w][l] = binary.LittleEndian.Uint32(buf[4*w:])
+		}
 	}
-	last := uint32(0x80) << (8 * (n % 4))
-	for i, c := range msg[4*w:] {
-		last |= uint32(c) << (8 * i)
-	}
-	blocks[w/16][w%16][l] = last
-	for w++; w < end-2; w++ {
-		blocks[w/16][w%16][l] = 0
-	}
-	b := &blocks[end/16-1]
-	b[14][l] = uint32(n << 3)
-	b[15][l] = uint32(uint64(n) >> 29)
 }
 
 // Pad returns msg padded, as whole blocks of words, appended to dst. It is
