@@ -28,9 +28,10 @@ type lanes struct {
 	grouped []bool       // by group: MD5 family, checked here
 	targets []laneTarget // by target; zero for the other algorithms
 
-	a1    [maxA1Blocks]md5x.Block // username:realm:password, a lane a candidate
-	first [1]md5x.Block           // first block of KD's (or S1's) input
-	head  *md5x.Words             // the constant words last broadcast into first
+	a1    [maxA1Blocks]md5x.Block            // username:realm:password, a lane a candidate
+	a1msg [maxA1Blocks * md5x.BlockSize]byte // the same for one candidate, padded in place
+	first [1]md5x.Block                      // first block of KD's (or S1's) input
+	head  *md5x.Words                        // the constant words last broadcast into first
 
 	ha1, sess, kd md5x.State
 	confirm       Checker
@@ -118,12 +119,14 @@ func (w *worker) flush() {
 				todo &^= 1 << first
 				continue
 			}
+			// The prefix fits: it is shorter than the first candidate's input.
+			copy(l.a1msg[:], g.prefix)
 			var round uint32
 			for i := first; i < n; i++ {
 				pw := l.batch[i]
 				if todo>>i&1 == 1 && md5x.Blocks(len(g.prefix)+len(pw)) == nb {
-					w.a1 = append(append(w.a1[:0], g.prefix...), pw...)
-					md5x.Put(l.a1[:], i, w.a1)
+					k := len(g.prefix) + copy(l.a1msg[len(g.prefix):], pw)
+					md5x.PutPadded(l.a1[:], i, md5x.PadInPlace(l.a1msg[:], k))
 					round |= 1 << i
 				}
 			}

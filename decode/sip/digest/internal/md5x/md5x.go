@@ -37,16 +37,19 @@ type Words [16]uint32
 // l's. After Reset and Hash over a whole padded message it holds the digest.
 type State [4][Lanes]uint32
 
-var iv = [4]uint32{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476}
-
-// Reset sets every lane to MD5's initial state.
-func (s *State) Reset() {
-	for i := range s {
+// initial is MD5's initial state in every lane.
+var initial = func() State {
+	var s State
+	for i, v := range [4]uint32{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476} {
 		for l := range s[i] {
-			s[i][l] = iv[i]
+			s[i][l] = v
 		}
 	}
-}
+	return s
+}()
+
+// Reset sets every lane to MD5's initial state.
+func (s *State) Reset() { *s = initial }
 
 // Hash runs MD5's compression function on every lane over blocks, then over
 // shared, whose blocks are the same for every lane.
@@ -151,6 +154,33 @@ func Put(blocks []Block, l int, msg []byte) {
 	}
 }
 
+// PadInPlace pads the n-byte message at the start of buf, which must have
+// room for Blocks(n) blocks, and returns the padded message, for PutPadded.
+func PadInPlace(buf []byte, n int) []byte {
+	end := Blocks(n) * BlockSize
+	p := buf[:end]
+	p[n] = 0x80
+	clear(p[n+1 : end-8])
+	binary.LittleEndian.PutUint64(p[end-8:], uint64(n)<<3)
+	return p
+}
+
+// PutPadded lays padded, a message padded to whole blocks, out in lane l of
+// blocks: Put without the copy, for a caller that builds messages in place.
+func PutPadded(blocks []Block, l int, padded []byte) {
+	if uint(l) >= Lanes {
+		panic("md5x: lane out of range")
+	}
+	_ = blocks[len(padded)/BlockSize-1]
+	for bi := range len(padded) / BlockSize {
+		p := (*[BlockSize]byte)(padded[bi*BlockSize:])
+		b := &blocks[bi]
+		for w := range b {
+			b[w][l] = binary.LittleEndian.Uint32(p[4*w:])
+		}
+	}
+}
+
 // Pad returns msg padded, as whole blocks of words, appended to dst. It is
 // for the constant part of messages, laid out once: it allocates.
 func Pad(dst []Words, msg []byte) []Words {
@@ -183,20 +213,22 @@ func (b *Block) Broadcast(ws *Words, from int) {
 // lane's digest in s: the 32 characters that start KD's and the -sess H(A1)'s
 // input in HTTP digest.
 func (b *Block) PutHex(s *State) {
-	for i := range 4 {
+	for i := range s {
 		for l, d := range &s[i] {
-			// Each word is 4 digest bytes, in order, and becomes 8 characters:
-			// two words of the message.
-			b[2*i][l] = hexWord(d&0xff | d&0xff00<<8)
-			b[2*i+1][l] = hexWord(d>>16&0xff | d>>8&0xff0000)
+			// 4 digest bytes, in order, make 8 characters: two words.
+			h := hex8(d)
+			b[2*i][l], b[2*i+1][l] = uint32(h), uint32(h>>32)
 		}
 	}
 }
 
-// hexWord turns the bytes x and y in x | y<<16 into the word of their four
-// hex characters: high nibble first, as hex.Encode writes them.
-func hexWord(xy uint32) uint32 {
-	n := xy>>4&0x000f000f | (xy&0x000f000f)<<8 // one nibble a byte
+// hex8 returns the hex characters of the bytes of d, little-endian first,
+// high nibble first in each, as hex.Encode writes them: 8 bytes in a word.
+func hex8(d uint32) uint64 {
+	x := uint64(d)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff                      // one byte every other byte
+	n := x>>4&0x000f000f000f000f | (x&0x000f000f000f000f)<<8 // one nibble a byte
 	// '0'+n, and 'a'-'0'-10 = 39 more where n > 9: no byte carries into the next.
-	return n + 0x30303030 + (n+0x06060606)>>4&0x01010101*39
+	return n + 0x3030303030303030 + (n+0x0606060606060606)>>4&0x0101010101010101*39
 }

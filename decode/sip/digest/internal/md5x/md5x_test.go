@@ -314,3 +314,65 @@ func BenchmarkMD5Lanes(b *testing.B) {
 		b.ReportMetric(float64(b.N*4*Lanes)/time.Since(start).Seconds(), "blocks/s")
 	})
 }
+
+func TestPutPadded(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	var put, padded [4]Block
+	buf := make([]byte, 4*BlockSize)
+	for n := 0; n <= 4*BlockSize-9; n++ {
+		msg := randBytes(r, n)
+		for i := range buf {
+			buf[i] = 0xee // stale bytes, as a reused buffer holds
+		}
+		copy(buf, msg)
+		p := PadInPlace(buf, n)
+		if len(p) != Blocks(n)*BlockSize {
+			t.Fatalf("%d bytes: padded to %d", n, len(p))
+		}
+		l := n % Lanes
+		Put(put[:], l, msg)
+		PutPadded(padded[:], l, p)
+		for b := range Blocks(n) {
+			for w := range 16 {
+				if put[b][w][l] != padded[b][w][l] {
+					t.Fatalf("%d bytes: block %d word %d: PutPadded %#x, Put %#x", n, b, w, padded[b][w][l], put[b][w][l])
+				}
+			}
+		}
+	}
+}
+
+// The layout's share of a candidate's cost: H(A1)'s input in 16 lanes, and
+// the hex of 16 digests.
+func BenchmarkPut(b *testing.B) {
+	var blocks [4]Block
+	msg := []byte("Mufasa:http-auth@example.org:pass000123")
+	b.ReportAllocs()
+	for b.Loop() {
+		for l := range Lanes {
+			Put(blocks[:], l, msg)
+		}
+	}
+}
+
+func BenchmarkPutPadded(b *testing.B) {
+	var blocks [4]Block
+	buf := make([]byte, 4*BlockSize)
+	n := copy(buf, "Mufasa:http-auth@example.org:pass000123")
+	b.ReportAllocs()
+	for b.Loop() {
+		for l := range Lanes {
+			PutPadded(blocks[:], l, PadInPlace(buf, n))
+		}
+	}
+}
+
+func BenchmarkPutHex(b *testing.B) {
+	var blk Block
+	var s State
+	s.Reset()
+	b.ReportAllocs()
+	for b.Loop() {
+		blk.PutHex(&s)
+	}
+}
