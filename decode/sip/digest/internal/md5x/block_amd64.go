@@ -17,6 +17,11 @@ func hashAVX2(s *State, blocks []Block, shared []Words)
 //go:noescape
 func hashAVX512(s *State, blocks []Block, shared []Words)
 
+// putHexAVX2 is Block.PutHex with VPSHUFB, 8 lanes at a time.
+//
+//go:noescape
+func putHexAVX2(b *Block, s *State)
+
 var impls = func() []Impl {
 	var is []Impl
 	if cpu.X86.HasAVX512F {
@@ -26,6 +31,13 @@ var impls = func() []Impl {
 		is = append(is, Impl{"avx2", hashAVX2})
 	}
 	return append(is, Impl{"generic", hashGeneric})
+}()
+
+var hexImpls = func() []hexImpl {
+	if cpu.X86.HasAVX2 {
+		return []hexImpl{{"avx2", putHexAVX2}, {"generic", putHexGeneric}}
+	}
+	return []hexImpl{{"generic", putHexGeneric}}
 }()
 
 // sines is the table T of RFC 1321 §3.4, sines[i] = floor(abs(sin(i+1)) * 2^32),

@@ -253,3 +253,77 @@ sharedloop16:
 done16:
 	VZEROUPPER
 	RET
+
+// The hex of every lane's digest (Block.PutHex) for AVX2: per vector of 8
+// lanes' digest word, VPSHUFB spreads bytes 0-1 (then 2-3) of each lane to
+// a byte per nibble, masks keep the high nibble in the even bytes and the
+// low in the odd, and VPSHUFB looks the characters up.
+
+// For each dword of a 128-bit lane: bytes 0, 0, 1, 1; then 2, 2, 3, 3.
+DATA hexspread<>+0(SB)/8, $0x0505040401010000
+DATA hexspread<>+8(SB)/8, $0x0d0d0c0c09090808
+DATA hexspread<>+16(SB)/8, $0x0505040401010000
+DATA hexspread<>+24(SB)/8, $0x0d0d0c0c09090808
+DATA hexspread<>+32(SB)/8, $0x0707060603030202
+DATA hexspread<>+40(SB)/8, $0x0f0f0e0e0b0b0a0a
+DATA hexspread<>+48(SB)/8, $0x0707060603030202
+DATA hexspread<>+56(SB)/8, $0x0f0f0e0e0b0b0a0a
+GLOBL hexspread<>(SB), RODATA|NOPTR, $64
+
+// The low nibble of even bytes, of odd bytes.
+DATA hexmask<>+0(SB)/8, $0x000f000f000f000f
+DATA hexmask<>+8(SB)/8, $0x000f000f000f000f
+DATA hexmask<>+16(SB)/8, $0x000f000f000f000f
+DATA hexmask<>+24(SB)/8, $0x000f000f000f000f
+DATA hexmask<>+32(SB)/8, $0x0f000f000f000f00
+DATA hexmask<>+40(SB)/8, $0x0f000f000f000f00
+DATA hexmask<>+48(SB)/8, $0x0f000f000f000f00
+DATA hexmask<>+56(SB)/8, $0x0f000f000f000f00
+GLOBL hexmask<>(SB), RODATA|NOPTR, $64
+
+DATA hexdigits<>+0(SB)/8, $"01234567"
+DATA hexdigits<>+8(SB)/8, $"89abcdef"
+DATA hexdigits<>+16(SB)/8, $"01234567"
+DATA hexdigits<>+24(SB)/8, $"89abcdef"
+GLOBL hexdigits<>(SB), RODATA|NOPTR, $32
+
+// NIBBLES turns t, each 16 bits a digest byte twice, into its high nibble
+// in the low byte and its low nibble in the high byte; the characters'
+// order in memory.
+#define NIBBLES(t) \
+	VPSRLW  $4, t, Y3; \
+	VPAND   Y12, Y3, Y3; \
+	VPAND   Y14, t, t; \
+	VPOR    Y3, t, t; \
+	VPSHUFB t, Y13, t
+
+// HEX writes the 16 characters of digest word i of lanes 8h to 8h+7 as
+// words 2i and 2i+1 of those lanes.
+#define HEX(i, h) \
+	VMOVDQU ((i)*64+(h)*32)(SI), Y0; \
+	VPSHUFB Y10, Y0, Y1; \
+	VPSHUFB Y11, Y0, Y2; \
+	NIBBLES(Y1); \
+	NIBBLES(Y2); \
+	VMOVDQU Y1, ((2*(i))*64+(h)*32)(DI); \
+	VMOVDQU Y2, ((2*(i)+1)*64+(h)*32)(DI)
+
+// func putHexAVX2(b *Block, s *State)
+TEXT ·putHexAVX2(SB), NOSPLIT, $0-16
+	MOVQ b+0(FP), DI
+	MOVQ s+8(FP), SI
+	VMOVDQU hexspread<>+0(SB), Y10
+	VMOVDQU hexspread<>+32(SB), Y11
+	VMOVDQU hexmask<>+0(SB), Y12
+	VMOVDQU hexmask<>+32(SB), Y14
+	VMOVDQU hexdigits<>+0(SB), Y13
+	HEX(0, 0)
+	HEX(0, 1)
+	HEX(1, 0)
+	HEX(1, 1)
+	HEX(2, 0)
+	HEX(2, 1)
+	HEX(3, 0)
+	HEX(3, 1)
+	VZEROUPPER
+	RET

@@ -3,3 +3,5 @@
 package md5x
 
 var impls = []Impl{{"generic", hashGeneric}}
+
+var hexImpls = []hexImpl{{"generic", putHexGeneric}}

@@ -212,7 +212,18 @@ func (b *Block) Broadcast(ws *Words, from int) {
 // PutHex sets words 0 to 7 of every lane of b to the lower-case hex of the
 // lane's digest in s: the 32 characters that start KD's and the -sess H(A1)'s
 // input in HTTP digest.
-func (b *Block) PutHex(s *State) {
+func (b *Block) PutHex(s *State) { putHex(b, s) }
+
+// hexImpl is one implementation of Block.PutHex.
+type hexImpl struct {
+	name string
+	put  func(b *Block, s *State)
+}
+
+// putHex is PutHex's implementation, the first of hexImpls.
+var putHex = hexImpls[0].put
+
+func putHexGeneric(b *Block, s *State) {
 	for i := range s {
 		for l, d := range &s[i] {
 			// 4 digest bytes, in order, make 8 characters: two words.

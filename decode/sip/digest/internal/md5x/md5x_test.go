@@ -159,24 +159,29 @@ func TestPutHexAndMatch(t *testing.T) {
 			s[i][l] = r.Uint32()
 		}
 	}
-	var b Block
-	b.Broadcast(&Words{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 8)
-	b.PutHex(&s)
-	for l := range Lanes {
-		sum := s.Sum(l)
-		var got [32]byte
-		for w := range 8 {
-			v := b[w][l]
-			got[4*w], got[4*w+1], got[4*w+2], got[4*w+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-		}
-		if want := hex.EncodeToString(sum[:]); string(got[:]) != want {
-			t.Errorf("lane %d: PutHex wrote %s, want %s", l, got, want)
-		}
-		for w := 8; w < 16; w++ {
-			if b[w][l] != uint32(w) {
-				t.Errorf("lane %d: word %d = %d after Broadcast", l, w, b[w][l])
+	for _, im := range hexImpls {
+		var b Block
+		b.Broadcast(&Words{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 8)
+		im.put(&b, &s)
+		for l := range Lanes {
+			sum := s.Sum(l)
+			var got [32]byte
+			for w := range 8 {
+				v := b[w][l]
+				got[4*w], got[4*w+1], got[4*w+2], got[4*w+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+			}
+			if want := hex.EncodeToString(sum[:]); string(got[:]) != want {
+				t.Errorf("%s, lane %d: wrote %s, want %s", im.name, l, got, want)
+			}
+			for w := 8; w < 16; w++ {
+				if b[w][l] != uint32(w) {
+					t.Errorf("%s, lane %d: word %d = %d after Broadcast", im.name, l, w, b[w][l])
+				}
 			}
 		}
+	}
+	for l := range Lanes {
+		sum := s.Sum(l)
 		if m := s.Match(&sum); m != 1<<l {
 			t.Errorf("Match(lane %d's sum) = %#x", l, m)
 		}
@@ -216,7 +221,8 @@ func TestHashDoesNotAllocate(t *testing.T) {
 
 // FuzzMD5Lanes compares every implementation with crypto/md5 on Lanes
 // variants of msg with the same block count, each in its own lane, then on
-// variants that differ in the first block only, their tail shared.
+// variants that differ in the first block only, their tail shared; and
+// PutHex with encoding/hex on the digests.
 func FuzzMD5Lanes(f *testing.F) {
 	f.Add([]byte(""), uint8(0))
 	f.Add([]byte("Mufasa:http-auth@example.org:Circle of Life"), uint8(1))
@@ -258,6 +264,20 @@ func FuzzMD5Lanes(f *testing.F) {
 			for l, m := range msgs {
 				if got, want := s.Sum(l), md5.Sum(m); got != want {
 					t.Fatalf("%s, lane %d, %d bytes: %x, want %x", im.Name, l, len(m), got, want)
+				}
+			}
+			for _, hx := range hexImpls {
+				var b Block
+				hx.put(&b, &s)
+				for l, m := range msgs {
+					sum := md5.Sum(m)
+					want := hex.EncodeToString(sum[:])
+					for w := range 8 {
+						v := b[w][l]
+						if got := string([]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}); got != want[4*w:4*w+4] {
+							t.Fatalf("%s hex, lane %d: word %d is %q, want %q", hx.name, l, w, got, want[4*w:4*w+4])
+						}
+					}
 				}
 			}
 			if shared == nil {
@@ -368,11 +388,15 @@ func BenchmarkPutPadded(b *testing.B) {
 }
 
 func BenchmarkPutHex(b *testing.B) {
-	var blk Block
-	var s State
-	s.Reset()
-	b.ReportAllocs()
-	for b.Loop() {
-		blk.PutHex(&s)
+	for _, im := range hexImpls {
+		b.Run(im.name, func(b *testing.B) {
+			var blk Block
+			var s State
+			s.Reset()
+			b.ReportAllocs()
+			for b.Loop() {
+				im.put(&blk, &s)
+			}
+		})
 	}
 }
