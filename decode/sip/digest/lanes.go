@@ -49,13 +49,13 @@ type laneTarget struct {
 func (w *worker) useLanes() {
 	a := w.a
 	l := &lanes{grouped: make([]bool, len(a.groups)), targets: make([]laneTarget, len(a.targets))}
-	any := false
+	some := false
 	for gi, g := range a.groups {
 		if g.family == MD5 {
-			l.grouped[gi], any = true, true
+			l.grouped[gi], some = true, true
 		}
 	}
-	if !any {
+	if !some {
 		return
 	}
 	var hole [2 * md5x.Size]byte // where the hex of an MD5 goes
