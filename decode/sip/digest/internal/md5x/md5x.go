@@ -4,10 +4,11 @@
 // short messages by the million and for which crypto/md5, one message at a
 // time, is the limit.
 //
-// Messages are laid out by the caller, already padded, in lane-interleaved
-// blocks (Put, PutHex), so that one vector load reads the same word of
-// every lane. Blocks that are the same in every lane (the constant tail of
-// a message) are passed once, as Words, and broadcast. Nothing allocates.
+// Messages are laid out by the caller, padded, in lane-interleaved blocks
+// (Put or PutPadded, PutHex), so that one vector load reads the same word
+// of every lane. Blocks that are the same in every lane (the constant tail
+// of a message) are passed once, as Words, and broadcast. Nothing but Pad
+// allocates.
 //
 // It is not a hash.Hash and must never be used where one message at a time
 // will do: crypto/md5 is simpler and, for one message, faster.
