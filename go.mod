@@ -10,6 +10,7 @@ require (
 	github.com/pion/rtp v1.10.6
 	github.com/pion/sdp/v3 v3.0.20
 	github.com/spf13/cobra v1.10.2
+	github.com/spf13/pflag v1.0.9
 	golang.org/x/net v0.55.0
 	golang.org/x/sys v0.45.0
 )
@@ -26,5 +27,4 @@ require (
 	github.com/olekukonko/errors v1.2.0 // indirect
 	github.com/olekukonko/ll v0.1.6 // indirect
 	github.com/pion/randutil v0.1.0 // indirect
-	github.com/spf13/pflag v1.0.9 // indirect
 )

@@ -127,6 +127,7 @@ type worker struct {
 	kd, s1  [][]byte
 	checks  int64
 	scratch [maxSize]byte
+	lanes   *lanes // the MD5 targets' batch, when on the lane path (lanes.go)
 }
 
 func (a *Audit) newWorker() *worker {
@@ -141,41 +142,47 @@ func (a *Audit) newWorker() *worker {
 	return w
 }
 
-// try checks one candidate against every target still open.
+// try checks one candidate against every target still open, one target
+// after the other: the scalar path.
 func (w *worker) try(pw []byte) {
+	for gi := range w.a.groups {
+		w.tryGroup(&w.a.groups[gi], pw)
+	}
+}
+
+// tryGroup checks one candidate against the targets of g still open.
+func (w *worker) tryGroup(g *group, pw []byte) {
 	a := w.a
-	for gi := range a.groups {
-		g := &a.groups[gi]
-		n := 0 // size of the inner hash, 0 until computed
-		var inner [maxSize]byte
-		for _, i := range g.targets {
-			if a.done[i].Load() {
-				continue
-			}
-			if n == 0 {
-				w.a1 = append(append(w.a1[:0], g.prefix...), pw...)
-				n = g.family.sum(&inner, w.a1)
-			}
-			t := a.targets[i]
-			kd := w.kd[i]
-			if t.sess != nil {
-				s1 := w.s1[i]
-				hex.Encode(s1, inner[:n])
-				t.alg.sum(&w.scratch, s1)
-				hex.Encode(kd, w.scratch[:n])
-			} else {
-				hex.Encode(kd, inner[:n])
-			}
-			w.checks++
-			if t.match(kd) {
-				a.record(i, pw)
-			}
+	n := 0 // size of the inner hash, 0 until computed
+	var inner [maxSize]byte
+	for _, i := range g.targets {
+		if a.done[i].Load() {
+			continue
+		}
+		if n == 0 {
+			w.a1 = append(append(w.a1[:0], g.prefix...), pw...)
+			n = g.family.sum(&inner, w.a1)
+		}
+		t := a.targets[i]
+		kd := w.kd[i]
+		if t.sess != nil {
+			s1 := w.s1[i]
+			hex.Encode(s1, inner[:n])
+			t.alg.sum(&w.scratch, s1)
+			hex.Encode(kd, w.scratch[:n])
+		} else {
+			hex.Encode(kd, inner[:n])
+		}
+		w.checks++
+		if t.match(kd) {
+			a.record(i, pw)
 		}
 	}
 }
 
 // lines tries every line of data (without its line end; empty lines are
-// skipped) and returns how many it tried.
+// skipped) and returns how many it tried. The lines are all checked when
+// it returns: data may be reused.
 func (w *worker) lines(data []byte) int64 {
 	var n int64
 	for len(data) > 0 {
@@ -192,8 +199,9 @@ func (w *worker) lines(data []byte) int64 {
 			continue
 		}
 		n++
-		w.try(line)
+		w.add(line)
 	}
+	w.flush()
 	return n
 }
 
@@ -257,6 +265,7 @@ func (a *Audit) Wordlist(ctx context.Context, r io.Reader, opts WordlistOptions)
 		go func() {
 			defer wg.Done()
 			w := a.newWorker()
+			w.useLanes()
 			for c := range work {
 				before := w.checks
 				words.Add(w.lines(c.data))

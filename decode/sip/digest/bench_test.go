@@ -19,24 +19,50 @@ var benchWords = func() [][]byte {
 	return ws
 }()
 
+// benchCandidates is one core checking candidates against v's response as
+// the wordlist does: one op is one candidate handed to the worker, which
+// batches MD5 targets' candidates for the lane path.
 func benchCandidates(b *testing.B, v vector) {
+	benchWorker(b, v, true)
+}
+
+// benchScalar is the same one candidate at a time, one hash call after
+// the other: the path of Try, and of the wordlist before the lanes.
+func benchScalar(b *testing.B, v vector) {
+	benchWorker(b, v, false)
+}
+
+func benchWorker(b *testing.B, v vector, batched bool) {
 	tg := mustTarget(b, v)
 	a := NewAudit([]*Target{tg})
 	w := a.newWorker()
+	check := w.try
+	if batched {
+		w.useLanes()
+		check = w.add
+	}
 	b.ReportAllocs()
 	start := time.Now()
 	n := 0
 	for b.Loop() {
-		w.try(benchWords[n&(len(benchWords)-1)])
+		check(benchWords[n&(len(benchWords)-1)])
 		n++
 	}
+	w.flush()
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "candidates/s")
+	if int(w.checks) != n || a.Remaining() != 1 {
+		b.Fatalf("%d checks for %d candidates", w.checks, n)
+	}
 }
 
 // BenchmarkDigestMD5Auth is one core checking candidates against an MD5
 // qop=auth response (RFC 7616 §3.9.1's: 44-character nonce and cnonce, so
 // KD's input spans three MD5 blocks and H(A1)'s one: four blocks a candidate).
 func BenchmarkDigestMD5Auth(b *testing.B) { benchCandidates(b, vectors[1]) }
+
+// BenchmarkDigestMD5AuthScalar is the same without the lanes: crypto/md5,
+// one candidate at a time.
+func BenchmarkDigestMD5AuthScalar(b *testing.B) { benchScalar(b, vectors[1]) }
 
 // BenchmarkDigestMD5Seed is the same on the seed's REGISTER (UUID nonce).
 func BenchmarkDigestMD5Seed(b *testing.B) { benchCandidates(b, vectors[3]) }

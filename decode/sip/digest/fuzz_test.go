@@ -50,8 +50,9 @@ func FuzzParseCredentials(f *testing.F) {
 	})
 }
 
-// FuzzChecker compares the fast checker and the audit workers with the
-// plain formula, for every algorithm and qop, on arbitrary parameters.
+// FuzzChecker compares the fast checker and the audit workers, scalar and
+// lane-wise, with the plain formula, for every algorithm and qop, on
+// arbitrary parameters.
 func FuzzChecker(f *testing.F) {
 	for _, v := range vectors {
 		f.Add(uint8(v.p.Algorithm), v.p.QOP, v.p.Username, v.p.Realm, v.p.Nonce, v.p.CNonce, v.p.URI, v.password, "other")
@@ -83,6 +84,17 @@ func FuzzChecker(f *testing.F) {
 			if got, ok := a.Found(i); !ok || got != password && got != other {
 				t.Fatalf("audit found %q, %v", got, ok)
 			}
+		}
+		// The wordlist's worker, on the lanes for MD5, the password in the
+		// second lane of a short batch.
+		b := NewAudit([]*Target{tg})
+		w := b.newWorker()
+		w.useLanes()
+		w.add([]byte(other))
+		w.add([]byte(password))
+		w.flush()
+		if got, ok := b.Found(0); !ok || got != password {
+			t.Fatalf("%v: wordlist worker found %q, %v", p.Algorithm, got, ok)
 		}
 	})
 }
