@@ -7,7 +7,8 @@
 # Runs, one after the other on the same file (each RUNS times, default 3,
 # and reports the median wall time):
 #   walk       the floor: internal/recordwalk reads the file and walks its records
-#   sipscope   sipscope analyze (calls, RTP, auth and diagnosis all on)
+#   sipscope   sipscope analyze (calls, RTP, auth and diagnosis all on), all cores
+#   sipscope-w1  the same with --workers 1: one decoding goroutine
 #   tshark     tshark -q -z sip,stat -z rtp,streams
 #   sngrep     sngrep -I FILE -N -q (when installed)
 # and prints wall time, CPU time (user+system), packets per second of each,
@@ -48,7 +49,8 @@ measure() { # name command...
 
 measure walk "$bin/recordwalk" "$file"
 measure sipscope "$bin/sipscope" analyze "$file"
-names=(walk sipscope)
+measure sipscope-w1 "$bin/sipscope" analyze --workers 1 "$file"
+names=(walk sipscope sipscope-w1)
 if command -v tshark >/dev/null; then
 	measure tshark tshark -q -n -r "$file" -z sip,stat -z rtp,streams
 	names+=(tshark)

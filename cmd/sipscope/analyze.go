@@ -62,6 +62,7 @@ func runAnalyze(io *streams, opts *analyzeOptions) error {
 	if err := applyRootFlags(&so); err != nil {
 		return err
 	}
+	tuneStreamingGC()
 	if opts.Format == "json" {
 		res, err := writeJSONStreamed(io, so)
 		if err == nil {

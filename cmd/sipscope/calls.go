@@ -43,6 +43,7 @@ func runCalls(io *streams, opts *callsOptions) error {
 		if err := applyRootFlags(&so); err != nil {
 			return err
 		}
+		tuneStreamingGC()
 		_, err := writeJSONStreamed(io, so)
 		return err
 	}

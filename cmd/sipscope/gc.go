@@ -21,3 +21,20 @@ func tuneGC() {
 		debug.SetMemoryLimit(2 << 30)
 	}
 }
+
+// streamingMemoryLimit is the soft memory limit of the commands that stream
+// a capture (analyze, calls --format json): their live heap is the calls
+// held at once, some tens of MiB however long the capture, and GOGC=200
+// would let the heap grow to three times that. On the 50,000-call corpus
+// (1.45 GB) it took RSS from 331 MB to 247 MB for 5% more CPU time.
+// Commands that hold a whole capture keep the 2 GiB limit: below their
+// live heap, a soft limit only makes the collector run without end.
+const streamingMemoryLimit = 256 << 20
+
+// tuneStreamingGC lowers the soft memory limit for a streaming command,
+// unless the user set GOMEMLIMIT.
+func tuneStreamingGC() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(streamingMemoryLimit)
+	}
+}
