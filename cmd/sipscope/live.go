@@ -14,6 +14,7 @@ import (
 	"github.com/sipscope/sipscope"
 	"github.com/sipscope/sipscope/capture/live"
 	"github.com/sipscope/sipscope/correlate"
+	"github.com/sipscope/sipscope/decode/hep"
 	"github.com/sipscope/sipscope/diagnose"
 	"github.com/sipscope/sipscope/report"
 )
@@ -39,6 +40,7 @@ type liveOptions struct {
 	StatsEvery  time.Duration
 	ReportCalls int
 	AllEvents   bool
+	HEPListen   string
 
 	// For tests: source replaces the interface; ready is called once the
 	// capture runs.
@@ -50,7 +52,7 @@ type liveOptions struct {
 func newLiveCmd(io *streams) *cobra.Command {
 	opts := &liveOptions{}
 	cmd := &cobra.Command{
-		Use:   "live -i IFACE",
+		Use:   "live -i IFACE | --hep-listen ADDR",
 		Short: "Sniff an interface: stream calls and findings, keep rotating captures",
 		Long: `live captures on a network interface (Linux AF_PACKET, no libpcap needed) and
 prints one line per call event (new, ringing, answered, ended, failed, finished)
@@ -66,9 +68,15 @@ through the tcpdump program (which must be installed).
 -w DIR keeps rotating pcap files of the frames the analysis used (SIP, ICMP
 errors, fragments; RTP once media analysis marks it): frame numbers printed
 are the frame numbers in those files. Needs root or CAP_NET_RAW; --user drops
-root after the socket is open.`,
+root after the socket is open.
+
+--hep-listen ADDR receives HEP (v2/v3) from HOMER capture agents (heplify,
+Kamailio siptrace, FreeSWITCH, OpenSIPS, sngrep -H) instead of sniffing: each
+packet is analysed with the addresses and capture time the agent recorded,
+and -w writes it as UDP to ADDR's port, which Wireshark decodes as HEP.`,
 		Example: `  sipscope live -i eth0 --port 5060,5080 --port-range 16384-32768 -w /var/tmp/sip --keep 48 --user nobody
-  sipscope live -i any --port 5060 --format ndjson --duration 1h`,
+  sipscope live -i any --port 5060 --format ndjson --duration 1h
+  sipscope live --hep-listen :9060 -w /var/tmp/hep`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -95,6 +103,7 @@ root after the socket is open.`,
 	f.DurationVar(&opts.StatsEvery, "stats-every", 10*time.Second, "print capture statistics on stderr this often (0: never)")
 	f.IntVar(&opts.ReportCalls, "report-calls", sipscope.DefaultReportCalls, "finished calls kept for the final report (memory bound)")
 	f.BoolVar(&opts.AllEvents, "all-events", false, "print events of every Call-ID (registrations, OPTIONS, ...), not only calls")
+	f.StringVar(&opts.HEPListen, "hep-listen", "", "receive HEP from HOMER agents on this UDP address (e.g. :9060) instead of capturing on an interface")
 	return cmd
 }
 
@@ -111,7 +120,18 @@ func runLive(ctx context.Context, io *streams, opts *liveOptions) error {
 	if opts.Filter != "" {
 		what = fmt.Sprintf("%q (compiled by libpcap), IP fragments, ICMP", opts.Filter)
 	}
-	if src == nil {
+	name := opts.Interface + " (live)"
+	switch {
+	case src != nil:
+	case opts.HEPListen != "":
+		hs, err := live.ListenHEP(opts.HEPListen)
+		if err != nil {
+			return err
+		}
+		hs.Stamp = hepTime
+		src, name = hs, "HEP on "+hs.Addr().String()+" (live)"
+		fmt.Fprintf(io.Err, "sipscope: receiving HEP on udp %s\n", hs.Addr())
+	default:
 		ifc, err := live.Open(lo)
 		if err != nil {
 			return err
@@ -180,7 +200,7 @@ func runLive(ctx context.Context, io *streams, opts *liveOptions) error {
 				}
 			},
 		},
-		Source: src, Name: opts.Interface + " (live)", Writer: w, Now: opts.now,
+		Source: src, Name: name, Writer: w, Now: opts.now,
 		Count: opts.Count, Duration: opts.Duration,
 		StatsEvery: opts.StatsEvery, ReportCalls: opts.ReportCalls,
 		OnStats: func(st sipscope.LiveStats) { report.LiveStatsText(io.Err, st) },
@@ -225,8 +245,23 @@ func liveCaptureOptions(opts *liveOptions) (live.Options, error) {
 			return lo, err
 		}
 	}
+	if opts.HEPListen != "" {
+		if opts.Interface != "" || !lo.Filter.Empty() || opts.Filter != "" || opts.Promisc {
+			return lo, errors.New("--hep-listen receives HEP instead of capturing: give it without -i, --port, --port-range, --filter and --promisc")
+		}
+		return lo, nil
+	}
 	if opts.source == nil && opts.Interface == "" {
-		return lo, errors.New("live needs an interface: -i NAME, or -i any")
+		return lo, errors.New("live needs an interface (-i NAME, or -i any) or --hep-listen ADDR")
 	}
 	return lo, nil
+}
+
+// hepTime is the capture time a HEP packet carries.
+func hepTime(b []byte) (time.Time, bool) {
+	var p hep.Packet
+	if p.Unmarshal(b) != nil || p.Time.IsZero() {
+		return time.Time{}, false
+	}
+	return p.Time, true
 }
