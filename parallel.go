@@ -149,6 +149,12 @@ func analyzeParallel(opts Options) (*Result, error) {
 	defer set.Close()
 	p := NewPipeline(opts)
 	nw := min(opts.Workers, MaxWorkers)
+	if opts.OnCall != nil {
+		// Streaming: the calls that finish are diagnosed on another core
+		// too, leaving this goroutine to correlate.
+		p.diagnoseAside()
+		defer p.drainDiagnosis()
+	}
 
 	workers := make([]*worker, nw)
 	var wwg sync.WaitGroup

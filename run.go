@@ -169,6 +169,17 @@ type Pipeline struct {
 	mirror   *hepout.Sender
 
 	findingsDropped int
+
+	// diag, when set, takes finished calls to a goroutine that diagnoses
+	// them one after the other, in the order they finished (see
+	// diagnoseAside); diagDone is closed when it has done them all.
+	diag     chan diagJob
+	diagDone chan struct{}
+}
+
+type diagJob struct {
+	c   *correlate.Call
+	end time.Time
 }
 
 // NewPipeline returns a pipeline configured by opts (Files is not used).
@@ -216,7 +227,40 @@ func (p *Pipeline) MirrorHEP(addr string) error {
 }
 
 func (p *Pipeline) callDone(c *correlate.Call) {
-	in := &diagnose.Input{Model: &correlate.Model{Calls: []*correlate.Call{c}, End: p.end}}
+	if p.diag != nil {
+		p.diag <- diagJob{c, p.end}
+		return
+	}
+	p.diagnoseCall(c, p.end)
+}
+
+// diagnoseAside makes the pipeline diagnose finished calls (and call
+// OnCall) in a goroutine of their own, so that the goroutine correlating
+// does not wait for it. One goroutine, fed in the order calls finish: the
+// findings and OnCall's calls are those of diagnosing in line. A call is
+// the diagnosis's alone once flushed: the Builder no longer holds it.
+func (p *Pipeline) diagnoseAside() {
+	p.diag, p.diagDone = make(chan diagJob, 256), make(chan struct{})
+	go func() {
+		defer close(p.diagDone)
+		for j := range p.diag {
+			p.diagnoseCall(j.c, j.end)
+		}
+	}()
+}
+
+// drainDiagnosis waits until every finished call has been diagnosed.
+func (p *Pipeline) drainDiagnosis() {
+	if p.diag == nil {
+		return
+	}
+	close(p.diag)
+	<-p.diagDone
+	p.diag = nil
+}
+
+func (p *Pipeline) diagnoseCall(c *correlate.Call, end time.Time) {
+	in := &diagnose.Input{Model: &correlate.Model{Calls: []*correlate.Call{c}, End: end}}
 	fs := diagnose.RunCall(p.rules, c, in)
 	// The digest audit pairs challenges and responses within the call here
 	// (a nonce reused across Call-IDs is only seen offline).
@@ -278,7 +322,9 @@ func (p *Pipeline) Decoder() *decode.Decoder { return p.dec }
 func (p *Pipeline) Finish(files []string, problems []capture.Problem) (*Result, error) {
 	p.dec.Flush()
 	p.b.Observe(p.end)
-	res := &Result{Model: p.b.Model(), Correlate: p.b.Stats(), FindingsDropped: p.findingsDropped}
+	model := p.b.Model()
+	p.drainDiagnosis()
+	res := &Result{Model: model, Correlate: p.b.Stats(), FindingsDropped: p.findingsDropped}
 	res.Streamed = p.opts.OnCall != nil && res.Correlate.Flushed > 0
 	var err error
 	if res.Auth, err = auth.Analyze(context.Background(), res.Model, p.opts.Auth); err != nil {
