@@ -165,7 +165,7 @@ func BuildMediaJSON(res *sipscope.Result, streams []*correlate.Stream, calls []*
 		out.Streams = append(out.Streams, js)
 	}
 	if calls == nil {
-		calls = streamCalls(streams)
+		calls = mediaCalls(res, streams)
 	}
 	for _, c := range calls {
 		for _, d := range c.Media.DTMF {
@@ -176,6 +176,29 @@ func BuildMediaJSON(res *sipscope.Result, streams []*correlate.Stream, calls []*
 			if strings.HasPrefix(f.ID, "media.") {
 				out.Findings = append(out.Findings, f)
 			}
+		}
+	}
+	return out
+}
+
+// mediaCalls returns, in the model's order, the calls with something to
+// say about media: a stream, a DTMF digit (SIP INFO needs no stream), or a
+// media finding (media.none: an answered call with no RTP at all).
+func mediaCalls(res *sipscope.Result, streams []*correlate.Stream) []*correlate.Call {
+	with := map[*correlate.Call]bool{}
+	for _, c := range streamCalls(streams) {
+		with[c] = true
+	}
+	media := map[string]bool{}
+	for _, f := range res.Findings {
+		if strings.HasPrefix(f.ID, "media.") && f.CallID != "" {
+			media[f.CallID] = true
+		}
+	}
+	var out []*correlate.Call
+	for _, c := range res.Model.Calls {
+		if with[c] || len(c.Media.DTMF) > 0 || media[c.CallID] {
+			out = append(out, c)
 		}
 	}
 	return out
@@ -273,7 +296,7 @@ func MediaText(w io.Writer, res *sipscope.Result, streams []*correlate.Stream, c
 		fmt.Fprintf(w, "\nRTCP\n%s\n", strings.Join(rtcpLines, "\n"))
 	}
 	if calls == nil {
-		calls = streamCalls(streams)
+		calls = mediaCalls(res, streams)
 	}
 	var dtmf []string
 	var findings []diagnose.Finding

@@ -97,3 +97,38 @@ func TestRTPCommandHeuristic(t *testing.T) {
 		t.Errorf("with --heuristic: %v\n%s", err, out)
 	}
 }
+
+// Without --call, rtp shows the DTMF and media findings of every call, not
+// only of calls with streams: SIP INFO digits need no RTP, and media.none
+// is a call with none at all.
+func TestRTPCommandCallsWithoutStreams(t *testing.T) {
+	path := testenv.PublicCapture(t, "DTMFsipinfo.pcap")
+	out, _, err := run(t, "rtp", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"DTMF (4)", "SIP INFO  frame 17", "media.none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rtp output lacks %q:\n%s", want, out)
+		}
+	}
+	js, _, err := run(t, "rtp", "--format", "json", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		DTMF []struct {
+			Digit string `json:"digit"`
+		} `json:"dtmf"`
+	}
+	if err := json.Unmarshal([]byte(js), &v); err != nil {
+		t.Fatal(err)
+	}
+	var digits []string
+	for _, d := range v.DTMF {
+		digits = append(digits, d.Digit)
+	}
+	if strings.Join(digits, "") != "1342" {
+		t.Errorf("JSON digits %q, want 1342", digits)
+	}
+}
