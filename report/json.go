@@ -139,13 +139,17 @@ type JSONMessage struct {
 	Raw            string `json:"raw,omitempty"`
 }
 
-// Timestamp formats t as RFC 3339 with nanoseconds, in UTC.
+// Timestamp formats t as RFC 3339 with nanoseconds, in UTC: always nine
+// digits of fraction (time.RFC3339Nano drops trailing zeros), so that
+// timestamps have one width and sort as strings.
 func Timestamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(timestampLayout)
 }
+
+const timestampLayout = "2006-01-02T15:04:05.000000000Z07:00"
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 

@@ -121,7 +121,7 @@ func TestAnalyzeSeedJSON(t *testing.T) {
 	if call.Kind != "call" || call.State != "answered" || call.FromUser != "1011" || call.ToUser != "1014" {
 		t.Errorf("call: kind %q state %q from %q to %q", call.Kind, call.State, call.FromUser, call.ToUser)
 	}
-	if call.StartTime != "2018-08-28T10:14:21.23654Z" {
+	if call.StartTime != "2018-08-28T10:14:21.236540000Z" {
 		t.Errorf("start_time %q", call.StartTime)
 	}
 	var oks, okRetrans int
