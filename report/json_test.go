@@ -28,3 +28,22 @@ func TestWriteJSONEscapesFormatCharacters(t *testing.T) {
 		t.Errorf("decoded %q (%v), want %q", out["ua"], err, in["ua"])
 	}
 }
+
+// The live NDJSON stream escapes as WriteJSON does, one line per object.
+func TestWriteNDJSONEscapesFormatCharacters(t *testing.T) {
+	in := map[string]string{"reason": "Busy\u009b31m\x7f\u202eHere"}
+	var buf bytes.Buffer
+	if err := WriteNDJSON(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTerminal(buf.String()); err != nil {
+		t.Errorf("%v in %s", err, buf.String())
+	}
+	if bytes.Count(buf.Bytes(), []byte("\n")) != 1 {
+		t.Errorf("not one line: %q", buf.String())
+	}
+	var out map[string]string
+	if err := json.Unmarshal(buf.Bytes(), &out); err != nil || out["reason"] != in["reason"] {
+		t.Errorf("decoded %q (%v), want %q", out["reason"], err, in["reason"])
+	}
+}

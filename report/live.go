@@ -174,13 +174,15 @@ func BuildLiveReport(lr *sipscope.LiveResult) JSONLiveReport {
 	return JSONLiveReport{Type: "report", JSONReport: BuildJSON(lr.Result, lr.Model.Calls, false), Live: buildLiveStats(lr)}
 }
 
-// WriteNDJSON writes v as one line of JSON.
+// WriteNDJSON writes v as one line of JSON, escaped as WriteJSON escapes:
+// DEL, C1 controls and format characters from packets become \u escapes,
+// inert in a terminal following the stream.
 func WriteNDJSON(w io.Writer, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err = w.Write(append(escapeJSONText(b), '\n'))
 	return err
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/netip"
@@ -68,6 +69,20 @@ func hostileCapture(t *testing.T) (string, []string) {
 // raw, yet is shown (escaped), and CSV cells never start a formula.
 func TestHostileTextIsEscaped(t *testing.T) {
 	path, prefixes := hostileCapture(t)
+	// live, replaying the capture, in both its formats.
+	for _, format := range []string{"text", "ndjson"} {
+		var out, errOut bytes.Buffer
+		opts := &liveOptions{Format: format, RingSize: "1MiB", Snaplen: 65535, source: replaySource(t, path), now: epoch,
+			Interface: "replay", AllEvents: true}
+		if err := runLive(context.Background(), &streams{Out: &out, Err: &errOut}, opts); err != nil {
+			t.Fatal(err)
+		}
+		for name, s := range map[string]string{"stdout": out.String(), "stderr": errOut.String()} {
+			if err := report.CheckTerminal(s); err != nil {
+				t.Errorf("live --format %s %s: %v in\n%s", format, name, err, s)
+			}
+		}
+	}
 	cmds := [][]string{
 		{"analyze", path},
 		{"calls", path},
@@ -88,7 +103,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 				t.Errorf("%q %s: %v in\n%s", args, name, err, s)
 			}
 		}
-		if args[len(args)-1] == "--raw" && args[len(args)-2] == "ansi" {
+		if len(args) > 1 && args[len(args)-1] == "--raw" && args[len(args)-2] == "ansi" {
 			// Shown, escaped: not dropped.
 			for _, want := range []string{`\x1b[31mred`, `\x1b]0;pwned\x07Mallory`, `User-Agent: \x1b[2J\x1b[HSIPVicious`} {
 				if !strings.Contains(out, want) {
