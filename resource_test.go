@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,4 +260,46 @@ func TestICMPFlood(t *testing.T) {
 		t.Errorf("capture summary does not say %q:\n%s", want, text.String())
 	}
 	runtime.KeepAlive(p)
+}
+
+// A flood of SSRCs at a port the SDP announced makes streams up to
+// --max-streams; the rest are counted as streams_dropped and said in the
+// capture summary, and memory stays bounded.
+func TestSSRCFloodOnAnnouncedPort(t *testing.T) {
+	const (
+		n   = 20000
+		max = 1000
+	)
+	sdp := "v=0\r\no=- 1 1 IN IP4 10.0.0.2\r\ns=-\r\nc=IN IP4 10.0.0.2\r\nt=0 0\r\nm=audio 20000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"
+	invite := "INVITE sip:pbx@10.0.0.2 SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-flood\r\n" +
+		"From: <sip:phone@10.0.0.1>;tag=1\r\nTo: <sip:pbx@10.0.0.2>\r\n" +
+		"Call-ID: ssrc-flood\r\nCSeq: 1 INVITE\r\nContact: <sip:phone@10.0.0.1>\r\n" +
+		"Content-Type: application/sdp\r\nContent-Length: " + strconv.Itoa(len(sdp)) + "\r\n\r\n" + sdp
+	p := sipscope.NewPipeline(sipscope.Options{Correlate: correlate.Options{MaxStreams: max}})
+	f := udpFrame(t, []byte(invite))
+	p.Frame(&capture.Frame{LinkType: layers.LinkTypeEthernet, Data: f, Length: len(f), Number: 1, Time: hostT0.Add(-time.Second)})
+
+	rtp := make([]byte, 172)
+	rtp[0], rtp[1] = 0x80, 8
+	template := udpFrame(t, rtp)
+	binary.BigEndian.PutUint16(template[14+22:], 20000) // to the announced port
+	const rtpAt = 14 + 20 + 8
+	flood(p, n, template, func(f []byte, i int) {
+		binary.BigEndian.PutUint16(f[rtpAt+2:], uint16(i))
+		binary.BigEndian.PutUint32(f[rtpAt+8:], uint32(i)^0x5eed)
+	})
+	res, err := p.Finish([]string{"ssrc.pcap"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Model.Streams) != max || res.Capture.StreamsDropped != n-max || res.Capture.MaxStreams != max {
+		t.Errorf("%d streams, %d dropped (limit %d); want %d, %d", len(res.Model.Streams), res.Capture.StreamsDropped,
+			res.Capture.MaxStreams, max, n-max)
+	}
+	var buf bytes.Buffer
+	report.CaptureText(&buf, &res.Capture)
+	if want := fmt.Sprintf("%d RTP streams not measured (--max-streams %d)", n-max, max); !strings.Contains(buf.String(), want) {
+		t.Errorf("capture summary lacks %q:\n%s", want, buf.String())
+	}
 }

@@ -106,8 +106,12 @@ type CaptureSummary struct {
 	// MessagesDropped counts SIP messages not kept because their call held
 	// MaxMessages already.
 	MessagesDropped int
-	// MaxCalls, MaxICMP and MaxMessages are the limits that were in force.
-	MaxCalls, MaxICMP, MaxMessages int
+	// StreamsDropped counts RTP streams not measured because MaxStreams
+	// were held at once.
+	StreamsDropped int
+	// MaxCalls, MaxICMP, MaxMessages and MaxStreams are the limits that
+	// were in force.
+	MaxCalls, MaxICMP, MaxMessages, MaxStreams int
 }
 
 // EncryptedFlow is a TLS connection on the SIP TLS port (5061): SIP that
@@ -351,6 +355,7 @@ func (p *Pipeline) Finish(files []string, problems []capture.Problem) (*Result, 
 		CallsEvicted: res.Correlate.Evicted, ICMPDropped: res.Correlate.ICMPDropped,
 		MessagesDropped: res.Correlate.MessagesDropped,
 		MaxCalls:        p.b.Options().MaxCalls, MaxICMP: p.b.Options().MaxICMP, MaxMessages: p.b.Options().MaxMessages,
+		MaxStreams: p.b.Options().MaxStreams, StreamsDropped: res.Model.Media.DroppedStreams,
 	}
 	for k, v := range st.Undecoded {
 		res.Capture.Undecoded[k] = v

@@ -12,7 +12,8 @@ import (
 // Limits on media state, so a capture full of odd UDP cannot grow it
 // without bound. What they turn away is counted in MediaStats.
 const (
-	// MaxStreams bounds the RTP streams kept.
+	// MaxStreams is the default of Options.MaxStreams, the RTP streams held
+	// at once.
 	MaxStreams = 100000
 	// MaxCandidates bounds the UDP flows the heuristic watches at once.
 	MaxCandidates = 10000
@@ -28,7 +29,8 @@ type MediaStats struct {
 	UnmatchedRTP int
 	// UnmatchedRTCP counts RTCP that matched no call flow and no stream.
 	UnmatchedRTCP int
-	// DroppedStreams counts streams not kept because MaxStreams was reached.
+	// DroppedStreams counts streams not kept because Options.MaxStreams
+	// were held.
 	DroppedStreams int
 }
 
@@ -128,7 +130,7 @@ func (m *mediaState) newStream(p *decode.RTPPacket) *Stream {
 		}
 		return m.heuristic(p)
 	}
-	if len(m.streams)-m.flushedStreams >= MaxStreams {
+	if len(m.streams)-m.flushedStreams >= m.maxStreams() {
 		m.stats.DroppedStreams++
 		return nil
 	}
@@ -381,7 +383,7 @@ func (m *mediaState) heuristic(p *decode.RTPPacket) *Stream {
 		return nil
 	}
 	delete(m.candidates, key)
-	if len(m.streams)-m.flushedStreams >= MaxStreams {
+	if len(m.streams)-m.flushedStreams >= m.maxStreams() {
 		m.stats.DroppedStreams++
 		return nil
 	}
@@ -403,4 +405,11 @@ func plausiblePT(pt uint8) bool {
 	}
 	_, ok := rtp.StaticCodec(pt)
 	return ok
+}
+
+func (m *mediaState) maxStreams() int {
+	if m.opts.MaxStreams > 0 {
+		return m.opts.MaxStreams
+	}
+	return MaxStreams
 }

@@ -54,6 +54,10 @@ type Options struct {
 	// together. Past it, every finished call is flushed at the next sweep
 	// and memory stays bounded. Zero flushes each call once it is finished.
 	HoldCalls int
+	// MaxStreams bounds the RTP streams held at once (those of calls held,
+	// and those bound to no call); past it new streams are counted in
+	// MediaStats.DroppedStreams, not measured. Default MaxStreams.
+	MaxStreams int
 }
 
 // Defaults for Options.
@@ -132,6 +136,9 @@ func NewBuilderWith(opts Options) *Builder {
 	}
 	if opts.MaxMessages <= 0 {
 		opts.MaxMessages = DefaultMaxMessages
+	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = MaxStreams
 	}
 	b := NewBuilder()
 	b.opts = opts

@@ -52,6 +52,7 @@ type JSONCapture struct {
 	CallsEvicted    int        `json:"calls_evicted"`
 	ICMPDropped     int        `json:"icmp_dropped"`
 	MessagesDropped int        `json:"messages_dropped"`
+	StreamsDropped  int        `json:"streams_dropped"`
 	Limits          JSONLimits `json:"limits"`
 }
 
@@ -71,6 +72,7 @@ type JSONLimits struct {
 	MaxCalls        int `json:"max_calls"`
 	MaxICMP         int `json:"max_icmp"`
 	MaxCallMessages int `json:"max_call_messages"`
+	MaxStreams      int `json:"max_streams"`
 }
 
 // JSONProblem is one input problem.
@@ -183,7 +185,8 @@ func buildCapture(cs *sipscope.CaptureSummary) *JSONCapture {
 		Start: Timestamp(cs.Start), End: Timestamp(cs.End),
 		Undecoded:    map[string]int{},
 		CallsEvicted: cs.CallsEvicted, ICMPDropped: cs.ICMPDropped, MessagesDropped: cs.MessagesDropped,
-		Limits: JSONLimits{MaxCalls: cs.MaxCalls, MaxICMP: cs.MaxICMP, MaxCallMessages: cs.MaxMessages},
+		StreamsDropped: cs.StreamsDropped,
+		Limits:         JSONLimits{MaxCalls: cs.MaxCalls, MaxICMP: cs.MaxICMP, MaxCallMessages: cs.MaxMessages, MaxStreams: cs.MaxStreams},
 	}
 	for k, v := range cs.Undecoded {
 		jc.Undecoded[k] = v

@@ -105,7 +105,7 @@ func CaptureText(w io.Writer, cs *sipscope.CaptureSummary) {
 			fmt.Fprintf(w, "    frame %d of %s: %s\n", p.Frame, Clean(p.File, false), Clean(p.Reason, false))
 		}
 	}
-	if cs.CallsEvicted > 0 || cs.ICMPDropped > 0 || cs.MessagesDropped > 0 {
+	if cs.CallsEvicted > 0 || cs.ICMPDropped > 0 || cs.MessagesDropped > 0 || cs.StreamsDropped > 0 {
 		var parts []string
 		if cs.CallsEvicted > 0 {
 			parts = append(parts, fmt.Sprintf("%d calls evicted (--max-calls %d)", cs.CallsEvicted, cs.MaxCalls))
@@ -115,6 +115,9 @@ func CaptureText(w io.Writer, cs *sipscope.CaptureSummary) {
 		}
 		if cs.ICMPDropped > 0 {
 			parts = append(parts, fmt.Sprintf("%d ICMP errors dropped (--max-icmp %d)", cs.ICMPDropped, cs.MaxICMP))
+		}
+		if cs.StreamsDropped > 0 {
+			parts = append(parts, fmt.Sprintf("%d RTP streams not measured (--max-streams %d)", cs.StreamsDropped, cs.MaxStreams))
 		}
 		fmt.Fprintf(w, "  limits reached: %s\n", strings.Join(parts, ", "))
 	}

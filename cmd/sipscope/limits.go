@@ -23,6 +23,7 @@ type limitOptions struct {
 	MaxCalls        int
 	MaxICMP         int
 	MaxCallMessages int
+	MaxStreams      int
 	// Workers is --workers, how many goroutines decode: not a limit, a
 	// performance knob every command that analyses files obeys too.
 	Workers int
@@ -33,6 +34,7 @@ type limitOptions struct {
 // command's options see the same values without each binding them.
 var limits = limitOptions{
 	MaxCalls: correlate.DefaultMaxCalls, MaxICMP: correlate.DefaultMaxICMP, MaxCallMessages: correlate.DefaultMaxMessages,
+	MaxStreams: correlate.MaxStreams,
 }
 
 func addLimitFlags(fs *pflag.FlagSet) {
@@ -42,6 +44,8 @@ func addLimitFlags(fs *pflag.FlagSet) {
 		"most ICMP errors kept; past it they are counted, not kept")
 	fs.IntVar(&limits.MaxCallMessages, "max-call-messages", correlate.DefaultMaxMessages,
 		"most SIP messages kept per call; past it they are counted, not kept")
+	fs.IntVar(&limits.MaxStreams, "max-streams", correlate.MaxStreams,
+		"most RTP streams (SSRCs) measured at once; past it new streams are counted, not measured")
 	fs.IntVar(&limits.Workers, "workers", runtime.GOMAXPROCS(0),
 		fmt.Sprintf("goroutines decoding capture files, frames shared out by flow; 0 means one per core, at most %d are used, 1 decodes in one; "+
 			"the results are the same whatever the number (--hep-send decodes with one)", sipscope.MaxWorkers))
@@ -58,9 +62,13 @@ func (l limitOptions) apply(o *sipscope.Options) error {
 	if l.MaxCallMessages < 1 {
 		return fmt.Errorf("--max-call-messages %d: want at least 1", l.MaxCallMessages)
 	}
+	if l.MaxStreams < 1 {
+		return fmt.Errorf("--max-streams %d: want at least 1", l.MaxStreams)
+	}
 	o.Correlate.MaxCalls = l.MaxCalls
 	o.Correlate.MaxICMP = l.MaxICMP
 	o.Correlate.MaxMessages = l.MaxCallMessages
+	o.Correlate.MaxStreams = l.MaxStreams
 	return nil
 }
 
@@ -93,6 +101,9 @@ Limits you can set (flags of every command):
                          are counted (messages_dropped), not kept.
   --max-icmp N           ICMP errors kept (default %d); the rest are
                          counted (icmp_dropped).
+  --max-streams N        RTP streams (SSRCs) measured at once (default
+                         %d); new ones past it are counted
+                         (streams_dropped), not measured.
 
 Fixed limits:
   capture record   %d bytes (libpcap's largest snap length); a larger
@@ -117,7 +128,7 @@ message cut by the snap length is counted, and analysed when its headers are
 whole. Text from packets is escaped before it reaches the terminal: control
 characters, ANSI escapes, bidi overrides and invalid UTF-8 show as \xNN or
 \uNNNN.`,
-			correlate.DefaultMaxCalls, correlate.DefaultMaxMessages, correlate.DefaultMaxICMP,
+			correlate.DefaultMaxCalls, correlate.DefaultMaxMessages, correlate.DefaultMaxICMP, correlate.MaxStreams,
 			capture.MaxRecordLength, sip.MaxMessageSize, sip.MaxLineLength, sip.MaxHeaders,
 			sip.MaxListItems, sip.MaxParams, sip.MaxMessageSize, decode.MaxProblems),
 	}
