@@ -115,6 +115,13 @@ type LiveResult struct {
 // twice on one Source at once.
 func Live(ctx context.Context, opts LiveOptions) (*LiveResult, error) {
 	lv := newLiveRun(opts)
+	if opts.HEPSend != "" {
+		// Every SIP message and RTCP packet goes on to a HOMER server as
+		// it is decoded: a fleet of servers can feed one central store.
+		if err := lv.p.MirrorHEP(opts.HEPSend); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Duration)

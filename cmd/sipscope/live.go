@@ -41,6 +41,7 @@ type liveOptions struct {
 	ReportCalls int
 	AllEvents   bool
 	HEPListen   string
+	HEPSend     string
 
 	// For tests: source replaces the interface; ready is called once the
 	// capture runs.
@@ -103,6 +104,7 @@ and -w writes it as UDP to ADDR's port, which Wireshark decodes as HEP.`,
 	f.DurationVar(&opts.StatsEvery, "stats-every", 10*time.Second, "print capture statistics on stderr this often (0: never)")
 	f.IntVar(&opts.ReportCalls, "report-calls", sipscope.DefaultReportCalls, "finished calls kept for the final report (memory bound)")
 	f.BoolVar(&opts.AllEvents, "all-events", false, "print events of every Call-ID (registrations, OPTIONS, ...), not only calls")
+	f.StringVar(&opts.HEPSend, "hep-send", "", "mirror every SIP message and RTCP packet to a HOMER server at HOST:PORT as HEPv3 over UDP, as it is captured")
 	f.StringVar(&opts.HEPListen, "hep-listen", "", "receive HEP from HOMER agents on this UDP address (e.g. :9060) instead of capturing on an interface")
 	return cmd
 }
@@ -180,6 +182,7 @@ func runLive(ctx context.Context, io *streams, opts *liveOptions) error {
 	}
 	lopts := sipscope.LiveOptions{
 		Options: sipscope.Options{
+			HEPSend: opts.HEPSend,
 			OnEvent: func(ev correlate.Event) {
 				if !opts.AllEvents && ev.Call.Kind != correlate.KindCall {
 					return
@@ -212,6 +215,16 @@ func runLive(ctx context.Context, io *streams, opts *liveOptions) error {
 		opts.ready()
 	}
 	lr, runErr := sipscope.Live(ctx, lopts)
+	if lr == nil {
+		return runErr
+	}
+	if opts.HEPSend != "" {
+		fmt.Fprintf(io.Err, "sipscope: mirrored %d packets to %s as HEPv3", lr.Capture.HEPSent, opts.HEPSend)
+		if lr.Capture.HEPErrors > 0 {
+			fmt.Fprintf(io.Err, "; %d not sent: %s", lr.Capture.HEPErrors, report.Clean(lr.Capture.HEPError, false))
+		}
+		fmt.Fprintln(io.Err)
+	}
 	if ndjson {
 		emit(report.BuildLiveReport(lr))
 	} else if err := report.LiveSummary(io.Out, lr); err != nil {

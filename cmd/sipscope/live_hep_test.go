@@ -115,3 +115,46 @@ func TestLiveHEPListenFlags(t *testing.T) {
 		t.Errorf("neither -i nor --hep-listen: %v", err)
 	}
 }
+
+// live --hep-send mirrors what it captures to a HOMER server as it goes:
+// replaying the seed capture sends what analyze --hep-send sends for it.
+func TestLiveHEPSend(t *testing.T) {
+	sink, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	offline, err := sipscope.Analyze(sipscope.Options{Files: []string{seed}, HEPSend: sink.LocalAddr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := offline.Capture.HEPSent
+	got := make(chan int, 1)
+	go func() {
+		buf := make([]byte, 65535)
+		n := 0
+		for n < 2*want {
+			_ = sink.SetReadDeadline(time.Now().Add(2 * time.Second))
+			k, _, err := sink.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			if k > 4 && string(buf[:4]) == "HEP3" {
+				n++
+			}
+		}
+		got <- n
+	}()
+	var out, errOut bytes.Buffer
+	opts := &liveOptions{Format: "text", RingSize: "1MiB", Snaplen: 65535, source: replaySource(t, seed), now: epoch,
+		Interface: "replay", HEPSend: sink.LocalAddr().String()}
+	if err := runLive(context.Background(), &streams{Out: &out, Err: &errOut}, opts); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-got; n != 2*want {
+		t.Errorf("the sink got %d HEPv3 packets from analyze and live, want %d each", n, want)
+	}
+	if line := fmt.Sprintf("sipscope: mirrored %d packets to %s as HEPv3", want, sink.LocalAddr()); !strings.Contains(errOut.String(), line) {
+		t.Errorf("stderr lacks %q:\n%s", line, errOut.String())
+	}
+}
