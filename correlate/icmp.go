@@ -15,7 +15,10 @@ const icmpWindow = 5 * time.Second
 type ICMP struct {
 	*decode.ICMPError
 	Message *Message // the SIP message the error quotes; nil when it quotes no SIP we saw (e.g. RTP)
-	Call    *Call
+	// Call is the call of Message, or, for an error quoting media, the call
+	// whose SDP announced the quoted destination (or source) for RTP or
+	// RTCP; nil when neither.
+	Call *Call
 }
 
 type addrPair struct{ src, dst netip.AddrPort }
@@ -28,6 +31,14 @@ func (b *Builder) HandleICMP(e *decode.ICMPError) {
 	if m := b.lastSent[addrPair{e.OrigSrc, e.OrigDst}]; m != nil && e.Time.Sub(m.Time) <= icmpWindow && !e.Time.Before(m.Time) {
 		if c := b.calls[m.CallID]; c != nil {
 			ic.Message, ic.Call = m, c
+			c.ICMP = append(c.ICMP, ic)
+		}
+	}
+	if ic.Call == nil {
+		// Media: the quoted packet went to (or came from) an address a
+		// held call's SDP announced, for RTP or RTCP.
+		if c := b.mediaCallOf(e.OrigDst, e.OrigSrc); c != nil {
+			ic.Call = c
 			c.ICMP = append(c.ICMP, ic)
 		}
 	}
@@ -71,4 +82,17 @@ func (b *Builder) forgetSent(now time.Time) {
 			delete(b.lastSent, k)
 		}
 	}
+}
+
+// mediaCallOf returns the held call whose SDP bound the first of addrs for
+// RTP or RTCP, or nil.
+func (b *Builder) mediaCallOf(addrs ...netip.AddrPort) *Call {
+	for _, a := range addrs {
+		for _, bd := range [2]*binding{b.media.rtpEndpoints[a], b.media.rtcpEndpoints[a]} {
+			if bd != nil && b.calls[bd.call.CallID] == bd.call {
+				return bd.call
+			}
+		}
+	}
+	return nil
 }

@@ -336,3 +336,36 @@ func TestUpdateOffer(t *testing.T) {
 		t.Errorf("stream bound to frame %d, to %s, expected source %v", s.SDP.Message.Frame, s.To, s.ExpectedSrc)
 	}
 }
+
+// An ICMP error quoting RTP sent to (or from) an address the call's SDP
+// announced belongs to that call (with no SIP message), so the ladder draws
+// it; one quoting addresses no SDP announced belongs to no call.
+func TestICMPAboutMediaLinksToCall(t *testing.T) {
+	f := newFlow(t)
+	answeredCall(f, sdpBodyFor(aliceRTP, 1), sdpBodyFor(bobRTP, 1))
+	f.audio(200*time.Millisecond, 3, aliceRTP, bobRTP, 1)
+	icmp := func(at time.Duration, src, dst netip.AddrPort) {
+		f.frame++
+		f.b.HandleICMP(&decode.ICMPError{Meta: decode.Meta{Frame: f.frame, Time: t0.Add(at),
+			Src: netip.AddrPortFrom(dst.Addr(), 0), Dst: netip.AddrPortFrom(src.Addr(), 0)},
+			Version: 4, Type: 3, Code: 3, Description: "port unreachable", OrigSrc: src, OrigDst: dst, OrigProto: 17})
+	}
+	stray := netip.MustParseAddrPort("10.9.9.9:7000")
+	icmp(300*time.Millisecond, aliceRTP, bobRTP)
+	icmp(310*time.Millisecond, aliceRTP, netip.AddrPortFrom(bobRTP.Addr(), bobRTP.Port()+1)) // RTCP: port + 1
+	icmp(320*time.Millisecond, aliceRTP, stray)                                              // from alice's announced address
+	icmp(330*time.Millisecond, netip.MustParseAddrPort("10.8.8.8:1234"), stray)
+	m := f.b.Model()
+	c := m.Calls[0]
+	if len(m.ICMP) != 4 || len(c.ICMP) != 3 {
+		t.Fatalf("%d ICMP errors, %d in the call; want 4, 3", len(m.ICMP), len(c.ICMP))
+	}
+	for _, ic := range c.ICMP {
+		if ic.Call != c || ic.Message != nil {
+			t.Errorf("ICMP frame %d: call %p message %v", ic.Frame, ic.Call, ic.Message)
+		}
+	}
+	if m.ICMP[3].Call != nil {
+		t.Errorf("ICMP about unannounced addresses linked to %s", m.ICMP[3].Call.CallID)
+	}
+}

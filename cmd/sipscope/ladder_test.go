@@ -5,10 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sipscope/sipscope"
+	"github.com/sipscope/sipscope/internal/pcapgen"
+	"github.com/sipscope/sipscope/internal/scenario"
 	"github.com/sipscope/sipscope/internal/testenv"
 )
 
@@ -181,4 +185,44 @@ func FuzzLoadAliases(f *testing.F) {
 			t.Fatalf("one alias gave %v", got)
 		}
 	})
+}
+
+// An ICMP error about media (the far end refuses the RTP) is drawn in the
+// call's ladder, as ICMP errors about SIP are.
+func TestLadderDrawsICMPAboutMedia(t *testing.T) {
+	pkts := scenario.OneWayAudio()
+	var rtp *pcapgen.Packet
+	for i := range pkts {
+		if pkts[i].Dst == scenario.OWSBCRTP {
+			rtp = &pkts[i]
+			break
+		}
+	}
+	if rtp == nil {
+		t.Fatal("no RTP in the scenario")
+	}
+	icmp := pcapgen.Packet{Time: rtp.Time.Add(time.Millisecond), Src: scenario.OWSBCRTP, Proto: pcapgen.ICMPPortUnreachable, Quote: rtp}
+	pkts = append(pkts, icmp)
+	sort.SliceStable(pkts, func(i, j int) bool { return pkts[i].Time.Before(pkts[j].Time) })
+	var buf bytes.Buffer
+	if err := pcapgen.WriteAll(&buf, pkts); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "icmp-media.pcap")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := analyze([]string{path})
+	if err != nil || len(res.Model.Calls) != 1 {
+		t.Fatalf("analyze: %v", err)
+	}
+	out, _, err := run(t, "ladder", path, "--call", res.Model.Calls[0].CallID, "--format", "text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ICMP port unreachable", "(media)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ladder lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -413,6 +413,8 @@ func (b *builder) icmp(leg int, ic *correlate.ICMP) {
 	it.Note = "quotes " + b.r.AddrPort(ic.OrigSrc) + " -> " + b.r.AddrPort(ic.OrigDst)
 	if ic.Message != nil {
 		it.Note += " (frame " + strconv.Itoa(ic.Message.Frame) + ")"
+	} else {
+		it.Note += " (media)"
 	}
 	b.d.Items = append(b.d.Items, it)
 }
