@@ -24,6 +24,10 @@ type Builder struct {
 	media     mediaState
 	// sentPruned is when lastSent was last pruned.
 	sentPruned time.Time
+	// due schedules the held calls for the grace sweep; gone counts the
+	// flushed calls still in order (compacted lazily).
+	due  dueHeap
+	gone int
 }
 
 // NewBuilder returns an empty Builder that keeps every call until Model.
@@ -43,10 +47,13 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 		if b.opts.MaxCalls > 0 && len(b.calls) >= b.opts.MaxCalls {
 			b.evict(ev.Time)
 		}
-		c = &Call{Order: b.stats.Calls, CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
+		c = &Call{Order: b.stats.Calls, dueIdx: -1, CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
 		b.calls[ev.CallID] = c
 		b.order = append(b.order, c)
 		b.stats.Calls++
+		if b.opts.OnCall != nil {
+			b.watch(c)
+		}
 	}
 	m := &Message{SIPMessage: ev, Index: len(c.Messages)}
 	c.Messages = append(c.Messages, m)
@@ -76,6 +83,7 @@ func (b *Builder) Observe(t time.Time) {
 // model's Calls is empty, unless Options.HoldCalls kept every call so far
 // (Stats.Flushed is 0): then the model holds them all, as without OnCall.
 func (b *Builder) Model() *Model {
+	b.compactOrder()
 	sort.SliceStable(b.order, func(i, j int) bool { return b.order[i].Start.Before(b.order[j].Start) })
 	if b.opts.OnCall != nil && (b.opts.HoldCalls <= 0 || b.stats.Flushed > 0) {
 		for _, c := range b.order {

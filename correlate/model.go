@@ -106,6 +106,9 @@ type Call struct {
 	// first message (0-based). Model.Calls is sorted by Start, ties in this
 	// order; ByStart puts streamed calls back in the same order.
 	Order    int
+	gone     bool      // flushed: the Builder no longer holds it
+	dueIdx   int       // index in the Builder's due heap, -1 when not in it
+	dueAt    time.Time // when the grace sweep looks at it next
 	CallID   string
 	Kind     string // "call", "registration", or the lower-cased method ("options", "message", ...)
 	FromUser string

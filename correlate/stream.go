@@ -202,7 +202,7 @@ func (b *Builder) advance(t time.Time) {
 		return
 	}
 	b.lastSweep = t
-	if b.opts.OnCall == nil || b.opts.HoldCalls > 0 && len(b.order) <= b.opts.HoldCalls {
+	if b.opts.OnCall == nil || b.opts.HoldCalls > 0 && len(b.calls) <= b.opts.HoldCalls {
 		// Offline: calls stay until Model, but the ICMP table must not grow.
 		b.forgetSent(t)
 		return
@@ -211,18 +211,15 @@ func (b *Builder) advance(t time.Time) {
 }
 
 // sweep flushes every call that is finished at now, and forgets addresses
-// that can no longer explain an ICMP error.
+// that can no longer explain an ICMP error. It looks only at the calls due
+// (see dueFinished), not at every call held.
 func (b *Builder) sweep(now time.Time) {
-	kept := b.order[:0]
-	for _, c := range b.order {
-		if b.finished(c, now) {
-			b.flush(c, now)
-			continue
-		}
-		kept = append(kept, c)
+	for _, c := range b.dueFinished(now) {
+		b.flush(c, now)
 	}
-	clear(b.order[len(kept):])
-	b.order = kept
+	if b.gone > 64 && b.gone > len(b.order)/2 {
+		b.compactOrder()
+	}
 	b.forgetSent(now)
 }
 
@@ -252,6 +249,11 @@ func (b *Builder) flush(c *Call, now time.Time) {
 	if b.calls[c.CallID] == c {
 		delete(b.calls, c.CallID)
 	}
+	if !c.gone {
+		c.gone = true
+		b.gone++
+		b.unwatch(c)
+	}
 	b.flushMedia(c)
 	// An ICMP error can no longer be linked to a call that is gone; the
 	// table must not keep its messages alive either.
@@ -269,6 +271,7 @@ func (b *Builder) flush(c *Call, now time.Time) {
 // evict flushes the tenth of the calls that have been idle longest, so that
 // a flood of Call-IDs costs one sort per many new calls.
 func (b *Builder) evict(now time.Time) {
+	b.compactOrder()
 	n := len(b.order) / 10
 	if n < 1 {
 		n = 1
@@ -281,4 +284,5 @@ func (b *Builder) evict(now time.Time) {
 	rest := copy(b.order, b.order[n:])
 	clear(b.order[rest:])
 	b.order = b.order[:rest]
+	b.gone -= n // the flushed calls just removed
 }
