@@ -1,10 +1,7 @@
 package sipscope_test
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -13,20 +10,6 @@ import (
 	"github.com/sipscope/sipscope/diagnose"
 	"github.com/sipscope/sipscope/internal/corpus/carrier"
 )
-
-func writeCorpus(t testing.TB, cfg carrier.Config) (string, carrier.Stats) {
-	t.Helper()
-	var buf bytes.Buffer
-	st, err := carrier.Write(&buf, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "corpus.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path, st
-}
 
 func findingKeys(fs []diagnose.Finding) []string {
 	var out []string
@@ -42,7 +25,7 @@ func findingKeys(fs []diagnose.Finding) []string {
 // calls have nothing to do with each other, as a carrier's mostly have;
 // the overview lists the first calls by start and counts them all.
 func TestAnalyzeOverviewStreamsLikeOffline(t *testing.T) {
-	path, st := writeCorpus(t, carrier.Config{Calls: 120, Seed: 3, CallsPerSecond: 1})
+	path, st := carrier.TempFile(t, carrier.Config{Calls: 120, Seed: 3, CallsPerSecond: 1})
 	whole, err := sipscope.Analyze(sipscope.Options{Files: []string{path}})
 	if err != nil {
 		t.Fatal(err)

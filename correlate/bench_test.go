@@ -1,11 +1,8 @@
 package correlate_test
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sipscope/sipscope/capture"
@@ -22,14 +19,7 @@ func (c *collector) HandleICMP(e *decode.ICMPError) {}
 // corpusMessages decodes the SIP messages of a generated carrier corpus.
 func corpusMessages(b *testing.B, calls int) []*decode.SIPMessage {
 	b.Helper()
-	var buf bytes.Buffer
-	if _, err := carrier.Write(&buf, carrier.Config{Calls: calls, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "corpus.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	path, _ := carrier.TempFile(b, carrier.Config{Calls: calls, Seed: 1})
 	f, err := capture.Open(path)
 	if err != nil {
 		b.Fatal(err)

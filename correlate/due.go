@@ -80,12 +80,6 @@ func (b *Builder) compactOrder() {
 	if b.gone == 0 {
 		return
 	}
-	kept := b.order[:0]
-	for _, c := range b.order {
-		if !c.gone {
-			kept = append(kept, c)
-		}
-	}
-	clear(b.order[len(kept):])
-	b.order, b.gone = kept, 0
+	b.order = slices.DeleteFunc(b.order, func(c *Call) bool { return c.gone })
+	b.gone = 0
 }

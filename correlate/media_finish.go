@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,14 +15,7 @@ import (
 func (b *Builder) finishMedia(model *Model) {
 	m := &b.media
 	if m.flushedStreams > 0 {
-		kept := m.streams[:0]
-		for _, s := range m.streams {
-			if !s.flushed {
-				kept = append(kept, s)
-			}
-		}
-		clear(m.streams[len(kept):])
-		m.streams, m.flushedStreams = kept, 0
+		m.compactStreams()
 	}
 	sort.SliceStable(m.streams, func(i, j int) bool { return m.streams[i].Start.Before(m.streams[j].Start) })
 	for _, s := range m.streams {
@@ -143,16 +137,14 @@ func (b *Builder) flushMedia(c *Call) {
 		}
 	}
 	if m.flushedStreams > 64 && m.flushedStreams > len(m.streams)/2 {
-		kept := m.streams[:0]
-		for _, s := range m.streams {
-			if !s.flushed {
-				kept = append(kept, s)
-			}
-		}
-		clear(m.streams[len(kept):])
-		m.streams = kept
-		m.flushedStreams = 0
+		m.compactStreams()
 	}
+}
+
+// compactStreams drops the streams that went with their calls.
+func (m *mediaState) compactStreams() {
+	m.streams = slices.DeleteFunc(m.streams, func(s *Stream) bool { return s.flushed })
+	m.flushedStreams = 0
 }
 
 // noteEndpoint remembers an address the call's SDP bound, once.

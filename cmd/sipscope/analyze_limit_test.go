@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,25 +9,11 @@ import (
 	"github.com/sipscope/sipscope/internal/corpus/carrier"
 )
 
-func corpusFile(t *testing.T, cfg carrier.Config) (string, carrier.Stats) {
-	t.Helper()
-	var buf bytes.Buffer
-	st, err := carrier.Write(&buf, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "corpus.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path, st
-}
-
 // On a capture with more calls than --limit, analyze lists the first ones,
 // gives the totals in the titles and says how many it left out, whether it
 // held the capture whole or streamed it.
 func TestAnalyzeLimit(t *testing.T) {
-	path, st := corpusFile(t, carrier.Config{Calls: 80, Seed: 2, CallsPerSecond: 1})
+	path, st := carrier.TempFile(t, carrier.Config{Calls: 80, Seed: 2, CallsPerSecond: 1})
 	var outs []string
 	for _, hold := range []string{"1000", "1"} {
 		out, _, err := run(t, "analyze", "--limit", "5", "--hold-calls", hold, path)
@@ -75,7 +58,7 @@ func slicesWithout(lines []string, substr string) []string {
 
 // analyze --format json lists every call and finding, held or streamed.
 func TestAnalyzeJSONStreamed(t *testing.T) {
-	path, st := corpusFile(t, carrier.Config{Calls: 40, Seed: 4, CallsPerSecond: 0.5})
+	path, st := carrier.TempFile(t, carrier.Config{Calls: 40, Seed: 4, CallsPerSecond: 0.5})
 	held, _, err := run(t, "analyze", "--format", "json", path)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,8 @@
 package sip_test
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/sipscope/sipscope/capture"
@@ -16,14 +13,7 @@ import (
 // corpusSIP returns the SIP payloads of a generated carrier corpus, in
 // capture order (its frames are Ethernet, IPv4 without options, UDP).
 func corpusSIP(b *testing.B) [][]byte {
-	var buf bytes.Buffer
-	if _, err := carrier.Write(&buf, carrier.Config{Calls: 500, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "corpus.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	path, _ := carrier.TempFile(b, carrier.Config{Calls: 500, Seed: 1})
 	f, err := capture.Open(path)
 	if err != nil {
 		b.Fatal(err)

@@ -12,11 +12,15 @@ package carrier
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/sipscope/sipscope/internal/pcapgen"
@@ -315,4 +319,20 @@ func (g *gen) rtpPacket(at time.Time, s *rtpStream) error {
 		g.push(event{at: next.Truncate(time.Microsecond), rtp: s})
 	}
 	return nil
+}
+
+// TempFile writes the corpus cfg describes to a file in tb's temporary
+// directory and returns its path, for tests and benchmarks.
+func TempFile(tb testing.TB, cfg Config) (string, Stats) {
+	tb.Helper()
+	var buf bytes.Buffer
+	st, err := Write(&buf, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "corpus.pcap")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path, st
 }
