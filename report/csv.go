@@ -18,21 +18,24 @@ var csvHeader = []string{
 // CallsCSV writes one row per call, for spreadsheets (sngrep users export
 // CSV). Text from packets goes through CSVCell, so a crafted Call-ID or
 // From cannot become a formula.
-func CallsCSV(w io.Writer, calls []*correlate.Call) error {
+func CallsCSV(w io.Writer, calls []*correlate.Call) error { return CallRowsCSV(w, RowsOf(calls)) }
+
+// CallRowsCSV is CallsCSV for rows.
+func CallRowsCSV(w io.Writer, rows []CallRow) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
-	for _, c := range calls {
+	for _, r := range rows {
 		code := ""
-		if c.Code != 0 {
-			code = itoa(c.Code)
+		if r.Code != 0 {
+			code = itoa(r.Code)
 		}
 		if err := cw.Write([]string{
-			CSVCell(c.CallID), CSVCell(c.Kind), CSVCell(c.FromUser), CSVCell(c.ToUser),
-			CSVCell(c.From), CSVCell(c.To), c.State, code,
-			Timestamp(c.Start), strconv.FormatFloat(ms(c.Duration()), 'f', -1, 64),
-			itoa(len(c.Messages)), itoa(c.Retransmissions),
+			CSVCell(r.CallID), CSVCell(r.Kind), CSVCell(r.FromUser), CSVCell(r.ToUser),
+			CSVCell(r.From), CSVCell(r.To), r.RawState, code,
+			Timestamp(r.Start), strconv.FormatFloat(ms(r.Duration), 'f', -1, 64),
+			itoa(r.Messages), itoa(r.Retransmissions),
 		}); err != nil {
 			return err
 		}

@@ -124,14 +124,59 @@ func CaptureText(w io.Writer, cs *sipscope.CaptureSummary) {
 }
 
 // CallsTable writes one row per call.
-func CallsTable(w io.Writer, calls []*correlate.Call) error {
+func CallsTable(w io.Writer, calls []*correlate.Call) error { return CallRowsTable(w, RowsOf(calls)) }
+
+// CallRow is what the calls table and CSV show of a call: kept instead of
+// the call when a capture is streamed, so that listing every call costs a
+// row each, not its messages.
+type CallRow struct {
+	Order                      int
+	CallID, Kind               string
+	FromUser, ToUser, From, To string
+	State                      string // as State gives it, with the code
+	RawState                   string // correlate's state
+	Code                       int
+	Start                      time.Time
+	Duration                   time.Duration
+	Messages, Retransmissions  int
+}
+
+// RowOf summarises c.
+func RowOf(c *correlate.Call) CallRow {
+	return CallRow{Order: c.Order, CallID: c.CallID, Kind: c.Kind, FromUser: c.FromUser, ToUser: c.ToUser,
+		From: c.From, To: c.To, State: State(c), RawState: c.State, Code: c.Code, Start: c.Start,
+		Duration: c.Duration(), Messages: len(c.Messages), Retransmissions: c.Retransmissions}
+}
+
+// RowsOf summarises calls.
+func RowsOf(calls []*correlate.Call) []CallRow {
+	rows := make([]CallRow, len(calls))
+	for i, c := range calls {
+		rows[i] = RowOf(c)
+	}
+	return rows
+}
+
+// SortRows puts rows in the order of Model.Calls: by start, then by order
+// of the first message.
+func SortRows(rows []CallRow) {
+	sort.SliceStable(rows, func(i, j int) bool {
+		if !rows[i].Start.Equal(rows[j].Start) {
+			return rows[i].Start.Before(rows[j].Start)
+		}
+		return rows[i].Order < rows[j].Order
+	})
+}
+
+// CallRowsTable writes one row per call.
+func CallRowsTable(w io.Writer, rows []CallRow) error {
 	t := newTable(w, "CALL-ID", "KIND", "FROM", "TO", "STATE", "START", "DURATION", "MSGS", "RETRANS")
-	for _, c := range calls {
+	for _, r := range rows {
 		if err := t.Append(
-			Clean(c.CallID, false), Clean(c.Kind, false),
-			Clean(user(c.FromUser, c.From), false), Clean(user(c.ToUser, c.To), false),
-			State(c), TimeOfDay(c.Start), Duration(c.Duration()),
-			itoa(len(c.Messages)), itoa(c.Retransmissions),
+			Clean(r.CallID, false), Clean(r.Kind, false),
+			Clean(user(r.FromUser, r.From), false), Clean(user(r.ToUser, r.To), false),
+			r.State, TimeOfDay(r.Start), Duration(r.Duration),
+			itoa(r.Messages), itoa(r.Retransmissions),
 		); err != nil {
 			return err
 		}

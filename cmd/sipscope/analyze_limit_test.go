@@ -88,3 +88,27 @@ func TestAnalyzeJSONStreamed(t *testing.T) {
 		t.Errorf("calls --format json differs from analyze --format json (%d vs %d bytes)", len(calls), len(held))
 	}
 }
+
+// calls lists every call whether it holds the capture whole or streams it
+// (one row kept per call), in the same order, as a table and as CSV.
+func TestCallsStreamed(t *testing.T) {
+	path, st := carrier.TempFile(t, carrier.Config{Calls: 60, Seed: 5, CallsPerSecond: 0.5})
+	for _, format := range []string{"table", "csv"} {
+		held, _, err := run(t, "calls", "--format", format, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		streamed, _, err := run(t, "calls", "--format", format, "--hold-calls", "1", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if held != streamed {
+			t.Errorf("--format %s: streamed listing differs from the held one:\n%s\n----\n%s", format, streamed, held)
+		}
+		if format == "csv" {
+			if rows := strings.Count(held, "\n") - 1; rows != st.Calls+st.Registrations+st.Options {
+				t.Errorf("%d CSV rows, want %d", rows, st.Calls+st.Registrations+st.Options)
+			}
+		}
+	}
+}
