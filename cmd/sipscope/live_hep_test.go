@@ -21,15 +21,7 @@ import (
 func TestLiveHEPListen(t *testing.T) {
 	// How many packets the mirror sends: a first run to a socket that only
 	// drains them.
-	sink, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	offline, err := sipscope.Analyze(sipscope.Options{Files: []string{seed}, HEPSend: sink.LocalAddr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, offline := mirrorSeed(t)
 	sent := offline.Capture.HEPSent
 	if sent == 0 || offline.Capture.HEPErrors != 0 {
 		t.Fatalf("mirror sent %d packets, %d errors", sent, offline.Capture.HEPErrors)
@@ -119,15 +111,7 @@ func TestLiveHEPListenFlags(t *testing.T) {
 // live --hep-send mirrors what it captures to a HOMER server as it goes:
 // replaying the seed capture sends what analyze --hep-send sends for it.
 func TestLiveHEPSend(t *testing.T) {
-	sink, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	offline, err := sipscope.Analyze(sipscope.Options{Files: []string{seed}, HEPSend: sink.LocalAddr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sink, offline := mirrorSeed(t)
 	want := offline.Capture.HEPSent
 	got := make(chan int, 1)
 	go func() {
@@ -157,4 +141,20 @@ func TestLiveHEPSend(t *testing.T) {
 	if line := fmt.Sprintf("sipscope: mirrored %d packets to %s as HEPv3", want, sink.LocalAddr()); !strings.Contains(errOut.String(), line) {
 		t.Errorf("stderr lacks %q:\n%s", line, errOut.String())
 	}
+}
+
+// mirrorSeed opens a UDP socket on 127.0.0.1 (closed when the test ends)
+// and mirrors the seed capture to it with analyze's --hep-send.
+func mirrorSeed(t *testing.T) (net.PacketConn, *sipscope.Result) {
+	t.Helper()
+	sink, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	res, err := sipscope.Analyze(sipscope.Options{Files: []string{seed}, HEPSend: sink.LocalAddr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sink, res
 }
