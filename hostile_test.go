@@ -271,8 +271,8 @@ func wantHeaderLimit(t *testing.T, res *sipscope.Result, id string) {
 		return
 	}
 	m := res.Model.Calls[0].Messages[0]
-	if len(m.Headers) != 1000 || !slices.Contains(m.Warnings, "more than 1000 header lines; the rest are ignored") {
-		t.Errorf("%d headers, warnings %q", len(m.Headers), m.Warnings)
+	if len(m.Headers()) != 1000 || !slices.Contains(m.Warnings, "more than 1000 header lines; the rest are ignored") {
+		t.Errorf("%d headers, warnings %q", len(m.Headers()), m.Warnings)
 	}
 }
 

@@ -155,7 +155,7 @@ func grantedExpires(t *Transaction) int {
 		want = req.Contact[0].URI.Raw
 	}
 	for _, ct := range ok.Contact {
-		if v, has := ct.Params["expires"]; has && (want == "" || ct.URI.Raw == want) {
+		if v, has := ct.Params.Lookup("expires"); has && (want == "" || ct.URI.Raw == want) {
 			if n, err := strconv.Atoi(v); err == nil {
 				return n
 			}
@@ -166,7 +166,7 @@ func grantedExpires(t *Transaction) int {
 	}
 	if req != nil {
 		for _, ct := range req.Contact {
-			if v, has := ct.Params["expires"]; has {
+			if v, has := ct.Params.Lookup("expires"); has {
 				if n, err := strconv.Atoi(v); err == nil {
 					return n
 				}

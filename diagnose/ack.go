@@ -146,7 +146,7 @@ func checkAck(c *correlate.Call, in *Input, t *correlate.Transaction, g okGroup)
 		if a, ok := hostAddr(u.Host); ok {
 			port := u.Port
 			if port == 0 {
-				port = defaultPort(u.Params["transport"], u.Scheme)
+				port = defaultPort(u.Params.Get("transport"), u.Scheme)
 			}
 			contact = netip.AddrPortFrom(a, uint16(port))
 		}
@@ -158,7 +158,7 @@ func checkAck(c *correlate.Call, in *Input, t *correlate.Transaction, g okGroup)
 		if a, ok := hostAddr(rr.URI.Host); ok {
 			port := rr.URI.Port
 			if port == 0 {
-				port = defaultPort(rr.URI.Params["transport"], rr.URI.Scheme)
+				port = defaultPort(rr.URI.Params.Get("transport"), rr.URI.Scheme)
 			}
 			rrHops[netip.AddrPortFrom(a, uint16(port))] = true
 		}

@@ -253,7 +253,7 @@ func contactFindings(c *correlate.Call) []Finding {
 			}
 			port := ct.URI.Port
 			if port == 0 {
-				port = defaultPort(ct.URI.Params["transport"], ct.URI.Scheme)
+				port = defaultPort(ct.URI.Params.Get("transport"), ct.URI.Scheme)
 			}
 			ap := netip.AddrPortFrom(a, uint16(port))
 			id, kind := "", privateKind(a)
@@ -323,11 +323,11 @@ func contactFinding(c *correlate.Call, g *contactGroup) (Finding, bool) {
 			continue
 		}
 		for _, ct := range m.Contact {
-			if _, ok := ct.Params["received"]; ok {
+			if ct.Params.Has("received") {
 				registrarFixed = true
 			}
 			for _, p := range []string{"fs_nat", "fs_path", "alias"} {
-				if _, ok := ct.URI.Params[p]; ok {
+				if ct.URI.Params.Has(p) {
 					registrarFixed = true
 				}
 			}

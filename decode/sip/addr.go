@@ -173,7 +173,7 @@ func ParseNameAddr(s string) (NameAddr, error) {
 		if na.Params, perr = parseParams(params[1:], true); perr != nil && err == nil {
 			err = fmt.Errorf("%w: address %q: %v", ErrMalformed, clip(s), perr)
 		}
-		na.Tag = na.Params["tag"]
+		na.Tag = na.Params.Get("tag")
 	}
 	return na, err
 }
@@ -275,63 +275,4 @@ func quotedString(s string) (content string, n int, ok bool) {
 		}
 	}
 	return "", len(s), false
-}
-
-// parseParams parses parameters separated by ';' (s is the text after the
-// first ';'): name ["=" value], names lower-cased, value unquoted when quoted
-// is set (header parameters; URI parameters have no quoted strings). The map
-// is nil when there are no parameters. The first of repeated names wins.
-func parseParams(s string, quoted bool) (map[string]string, error) {
-	var m map[string]string
-	var err error
-	for i := 0; i < len(s); {
-		j := i
-		if quoted {
-			for j < len(s) && s[j] != ';' {
-				if s[j] == '"' {
-					_, n, ok := quotedString(s[j:])
-					if !ok && err == nil {
-						err = errString("unterminated quoted parameter value")
-					}
-					j += n
-					continue
-				}
-				j++
-			}
-		} else if k := strings.IndexByte(s[i:], ';'); k >= 0 {
-			j = i + k
-		} else {
-			j = len(s)
-		}
-		seg := trimSpace(s[i:j])
-		i = j + 1
-		if seg == "" {
-			continue
-		}
-		name, value, _ := strings.Cut(seg, "=")
-		name, value = trimSpace(name), trimSpace(value)
-		if name == "" {
-			if err == nil {
-				err = errString(fmt.Sprintf("parameter without a name %q", clip(seg)))
-			}
-			continue
-		}
-		if quoted && value != "" && value[0] == '"' {
-			value, _, _ = quotedString(value)
-		}
-		if m == nil {
-			m = make(map[string]string, min(strings.Count(s[i-1:], ";")+1, MaxParams))
-		}
-		name = lowerASCII(name)
-		if _, dup := m[name]; !dup {
-			if len(m) >= MaxParams {
-				if err == nil {
-					err = errString("more than " + strconv.Itoa(MaxParams) + " parameters; the rest are ignored")
-				}
-				break
-			}
-			m[name] = value
-		}
-	}
-	return m, err
 }

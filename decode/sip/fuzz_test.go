@@ -43,16 +43,16 @@ func checkMessage(t *testing.T, m *Message, inputLen int) {
 	if m.Body != nil && len(m.Body) == 0 {
 		t.Fatal("empty non-nil Body")
 	}
-	if len(m.Headers) > MaxHeaders {
-		t.Fatalf("%d headers", len(m.Headers))
+	if len(m.Headers()) > MaxHeaders {
+		t.Fatalf("%d headers", len(m.Headers()))
 	}
 	for _, n := range []int{len(m.Via), len(m.Contact), len(m.Route), len(m.RecordRoute)} {
 		if n > MaxListItems {
 			t.Fatalf("a list of %d values", n)
 		}
 	}
-	if len(m.Contact) > 0 && len(m.Contact[0].URI.Params) > MaxParams {
-		t.Fatalf("%d URI parameters", len(m.Contact[0].URI.Params))
+	if len(m.Contact) > 0 && m.Contact[0].URI.Params.Len() > MaxParams {
+		t.Fatalf("%d URI parameters", m.Contact[0].URI.Params.Len())
 	}
 	if m.IsRequest {
 		if !isToken(m.Method) || m.RequestURI == "" || m.StatusCode != 0 {
@@ -65,7 +65,7 @@ func checkMessage(t *testing.T, m *Message, inputLen int) {
 		t.Fatalf("FirstLine %q is not the start of Raw", m.FirstLine())
 	}
 	_ = m.Summary()
-	for _, h := range m.Headers {
+	for _, h := range m.Headers() {
 		if h.Key != CanonicalKey(h.Name) {
 			t.Fatalf("Key %q for name %q", h.Key, h.Name)
 		}
@@ -105,11 +105,11 @@ func FuzzParse(f *testing.F) {
 		checkMessage(t, m, len(data))
 
 		// The message is a copy: clobbering the input changes nothing.
-		raw, callID, headers := string(m.Raw), m.CallID, slices.Clone(m.Headers)
+		raw, callID, headers := string(m.Raw), m.CallID, slices.Clone(m.Headers())
 		for i := range in {
 			in[i] = 0
 		}
-		if string(m.Raw) != raw || m.CallID != callID || !reflect.DeepEqual(m.Headers, headers) {
+		if string(m.Raw) != raw || m.CallID != callID || !reflect.DeepEqual(m.Headers(), headers) {
 			t.Fatal("message shares memory with its input")
 		}
 
@@ -118,7 +118,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-parsing Raw: %v", err)
 		}
-		if !bytes.Equal(m2.Raw, m.Raw) || !reflect.DeepEqual(m2.Headers, m.Headers) {
+		if !bytes.Equal(m2.Raw, m.Raw) || !reflect.DeepEqual(m2.Headers(), m.Headers()) {
 			t.Fatal("re-parsing Raw gives another message")
 		}
 	})
@@ -149,7 +149,7 @@ func FuzzParseStream(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Parse of a framed message: %v", err)
 			}
-			if !bytes.Equal(md.Raw, m.Raw) || !reflect.DeepEqual(md.Headers, m.Headers) {
+			if !bytes.Equal(md.Raw, m.Raw) || !reflect.DeepEqual(md.Headers(), m.Headers()) {
 				t.Fatal("Parse and ParseStream disagree")
 			}
 			// One byte less is incomplete.

@@ -3,6 +3,7 @@ package sip
 import (
 	"net/textproto"
 	"strings"
+	"unsafe"
 )
 
 // knownNames lists header names with their conventional capitalization, which
@@ -50,20 +51,30 @@ var compactForms = [...][2]string{
 	{"y", "Identity"},
 }
 
-// knownByLen holds the canonical keys by name length, for lookups that
-// neither hash nor allocate; compactByLetter the long forms of compact names.
+// knownByLen holds the indices in knownNames of the keys by name length,
+// for lookups that neither hash nor allocate; compactByLetter the index of
+// the long form of each compact name, plus one (0: none).
 var (
-	knownByLen      [maxKnownName + 1][]string
-	compactByLetter [26]string
+	knownByLen      [maxKnownName + 1][]uint8
+	compactByLetter [26]uint8
 )
 
 func init() {
-	for _, n := range knownNames {
-		knownByLen[len(n)] = append(knownByLen[len(n)], n)
+	for i, n := range knownNames {
+		knownByLen[len(n)] = append(knownByLen[len(n)], uint8(i))
 	}
 	for _, c := range compactForms {
-		compactByLetter[c[0][0]-'a'] = c[1]
+		compactByLetter[c[0][0]-'a'] = uint8(knownIndex(c[1]) + 1)
 	}
+}
+
+func knownIndex(key string) int {
+	for i, n := range knownNames {
+		if n == key {
+			return i
+		}
+	}
+	panic("sip: compact form of an unknown header " + key)
 }
 
 // maxKnownName is the length of the longest known name.
@@ -72,21 +83,30 @@ const maxKnownName = len("P-Charging-Function-Addresses")
 // lookupKnown returns the canonical key of a known header name (long or
 // compact, any case). It does not allocate.
 func lookupKnown(name string) (string, bool) {
-	if len(name) == 1 {
-		if c := name[0] | 0x20; 'a' <= c && c <= 'z' && compactByLetter[c-'a'] != "" {
-			return compactByLetter[c-'a'], true
-		}
-		return "", false
-	}
-	if len(name) > maxKnownName {
-		return "", false
-	}
-	for _, k := range knownByLen[len(name)] {
-		if k[0]|0x20 == name[0]|0x20 && (k == name || strings.EqualFold(k, name)) {
-			return k, true
-		}
+	if i := knownID(name); i > 0 {
+		return knownNames[i-1], true
 	}
 	return "", false
+}
+
+// knownID returns the index in knownNames of a known header name (long or
+// compact, any case) plus one, 0 for an unknown name.
+func knownID(name string) uint8 {
+	if len(name) == 1 {
+		if c := name[0] | 0x20; 'a' <= c && c <= 'z' {
+			return compactByLetter[c-'a']
+		}
+		return 0
+	}
+	if len(name) > maxKnownName {
+		return 0
+	}
+	for _, i := range knownByLen[len(name)] {
+		if k := knownNames[i]; k[0]|0x20 == name[0]|0x20 && (k == name || strings.EqualFold(k, name)) {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // CanonicalKey returns the canonical form of a header name: compact forms are
@@ -101,24 +121,15 @@ func CanonicalKey(name string) string {
 	return textproto.CanonicalMIMEHeaderKey(name)
 }
 
-// keyMatches reports whether a canonical key k matches a key as given by a
-// caller (any case, long or compact). known and canon come from lookupKnown(key).
-func keyMatches(k, key, canon string, known bool) bool {
-	if known {
-		return k == canon
-	}
-	return strings.EqualFold(k, key)
-}
-
 // Header returns the value of the first header with the given key, and
 // whether there is one. Keys are compared case-insensitively and compact
 // forms are accepted: Header("i"), Header("call-id") and Header("Call-ID")
 // are the same.
 func (m *Message) Header(key string) (string, bool) {
-	canon, known := lookupKnown(key)
-	for i := range m.Headers {
-		if keyMatches(m.Headers[i].Key, key, canon, known) {
-			return m.Headers[i].Value, true
+	id := knownID(key)
+	for i := range m.hdrs {
+		if m.hdrMatches(&m.hdrs[i], key, id) {
+			return m.hdrValue(&m.hdrs[i]), true
 		}
 	}
 	return "", false
@@ -128,14 +139,75 @@ func (m *Message) Header(key string) (string, bool) {
 // order, or nil if there is none. Keys are matched as by Header. A header
 // line holding a comma-separated list gives one value.
 func (m *Message) HeaderValues(key string) []string {
-	canon, known := lookupKnown(key)
+	id := knownID(key)
 	var vs []string
-	for i := range m.Headers {
-		if keyMatches(m.Headers[i].Key, key, canon, known) {
-			vs = append(vs, m.Headers[i].Value)
+	for i := range m.hdrs {
+		if m.hdrMatches(&m.hdrs[i], key, id) {
+			vs = append(vs, m.hdrValue(&m.hdrs[i]))
 		}
 	}
 	return vs
+}
+
+// Headers returns the header fields in wire order, unfolded. The slice is
+// made for the call; its strings share the message's memory.
+func (m *Message) Headers() []Header {
+	if len(m.hdrs) == 0 {
+		return nil
+	}
+	hs := make([]Header, len(m.hdrs))
+	for i := range m.hdrs {
+		h := &m.hdrs[i]
+		name := m.hdrName(h)
+		key := CanonicalKey(name)
+		if h.key > 0 {
+			key = knownNames[h.key-1]
+		}
+		hs[i] = Header{Name: name, Key: key, Value: m.hdrValue(h)}
+	}
+	return hs
+}
+
+// NumHeaders returns the number of header fields, as Headers would.
+func (m *Message) NumHeaders() int { return len(m.hdrs) }
+
+// hdrRef is where one header field lies in Raw: a sixth of the memory of
+// a Header, and no allocation for the canonical key of an unknown name.
+type hdrRef struct {
+	nameOff, nameLen uint32
+	valOff, valLen   uint32 // in Raw; for a folded value, valOff indexes Message.unfolded
+	key              uint8  // knownID of the name, 0 when unknown
+	folded           bool
+}
+
+func (m *Message) hdrName(h *hdrRef) string {
+	return rawString(m.Raw, h.nameOff, h.nameLen)
+}
+
+func (m *Message) hdrValue(h *hdrRef) string {
+	if h.folded {
+		return m.unfolded[h.valOff]
+	}
+	return rawString(m.Raw, h.valOff, h.valLen)
+}
+
+// hdrMatches reports whether a header has the key a caller gave (any case,
+// long or compact; id is its knownID).
+func (m *Message) hdrMatches(h *hdrRef, key string, id uint8) bool {
+	if id > 0 || h.key > 0 {
+		return id == h.key
+	}
+	// Unknown names: canonicalization changes only case.
+	return strings.EqualFold(m.hdrName(h), key)
+}
+
+// rawString returns raw[off:off+n] as a string sharing raw's memory, which
+// is sound because Raw is never written after parsing.
+func rawString(raw []byte, off, n uint32) string {
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&raw[off], int(n))
 }
 
 // tokenTable marks the bytes of an RFC 3261 token:

@@ -31,9 +31,9 @@ func TestListAndParamLimits(t *testing.T) {
 		{"Route and Record-Route", strings.Repeat("Route: <sip:p;lr>\r\nRecord-Route: <sip:q;lr>\r\n", 200),
 			func(m *Message) int { return len(m.Route) + len(m.RecordRoute) }, 2 * MaxListItems, "Record-Route: " + cut, 2},
 		{"14000 URI parameters", "Contact: <sip:a" + strings.Repeat(";a=1", 14000) + ">\r\n",
-			func(m *Message) int { return len(m.Contact[0].URI.Params) }, 1, "", 0},
+			func(m *Message) int { return m.Contact[0].URI.Params.Len() }, 1, "", 0},
 		{"5000 distinct URI parameters", "Contact: <sip:a" + distinctParams(5000) + ">\r\n",
-			func(m *Message) int { return len(m.Contact[0].URI.Params) }, MaxParams, "", 1},
+			func(m *Message) int { return m.Contact[0].URI.Params.Len() }, MaxParams, "", 1},
 		{"128 Vias exactly", "Via: " + strings.Repeat("SIP/2.0/UDP a;b=1,", 128) + "\r\n",
 			func(m *Message) int { return len(m.Via) }, MaxListItems, "", 0},
 	}

@@ -35,9 +35,10 @@ type Message struct {
 	StatusCode int
 	Reason     string
 
-	// Headers in wire order, unfolded. Name is as written (compact or long),
-	// Key is the canonical long form (e.g. "Call-ID", "Via", "Content-Length").
-	Headers []Header
+	// The header fields in wire order, as offsets into Raw (see Headers,
+	// Header and HeaderValues), and the values of folded ones, unfolded.
+	hdrs     []hdrRef
+	unfolded []string
 
 	Body []byte // slice of Raw; nil when there is no body
 
@@ -61,7 +62,7 @@ type Message struct {
 	Warnings []string
 }
 
-// Header is one header field value. A header line with a comma-separated list
+// Header is one header field value, as Message.Headers gives it. A header line with a comma-separated list
 // stays one Header here; the typed fields split lists where RFC 3261 allows.
 type Header struct {
 	Name  string // as written, e.g. "i" or "call-id"
@@ -71,34 +72,34 @@ type Header struct {
 
 // NameAddr is a From, To, Contact, Route or Record-Route value.
 type NameAddr struct {
-	Display string            // display name, unquoted
-	URI     URI               // the URI inside <> or the bare addr-spec
-	Tag     string            // the tag parameter (meaningful in From and To)
-	Params  map[string]string // header parameters after the URI (lower-cased names, unquoted values, tag included), nil if none
-	Raw     string            // the value as written
+	Display string // display name, unquoted
+	URI     URI    // the URI inside <> or the bare addr-spec
+	Tag     string // the tag parameter (meaningful in From and To)
+	Params  Params // header parameters after the URI (tag included)
+	Raw     string // the value as written
 }
 
 // URI is a parsed sip:, sips: or tel: URI. Anything else keeps only Raw and Scheme.
 type URI struct {
-	Scheme string            // lower-cased: "sip", "sips", "tel", ...
-	User   string            // user part without password; the number for tel:
-	Host   string            // IPv6 without brackets; "" for tel:
-	Port   int               // 0 when absent
-	Params map[string]string // URI parameters (lower-cased names), nil if none
-	Raw    string            // the URI as written
+	Scheme string // lower-cased: "sip", "sips", "tel", ...
+	User   string // user part without password; the number for tel:
+	Host   string // IPv6 without brackets; "" for tel:
+	Port   int    // 0 when absent
+	Params Params // URI parameters
+	Raw    string // the URI as written
 }
 
 // Via is one Via value.
 type Via struct {
-	Transport string            // upper-cased: UDP, TCP, TLS, WS, WSS, SCTP
-	Host      string            // sent-by host, IPv6 without brackets
-	Port      int               // sent-by port; 0 when absent
-	Branch    string            // branch parameter, "" when absent
-	Received  string            // received parameter, "" when absent; IPv6 without brackets
-	RPort     int               // rport value; 0 when absent or empty
-	HasRPort  bool              // rport parameter present (with or without a value)
-	Params    map[string]string // all parameters (lower-cased names, branch, received and rport included), nil if none
-	Raw       string            // the value as written
+	Transport string // upper-cased: UDP, TCP, TLS, WS, WSS, SCTP
+	Host      string // sent-by host, IPv6 without brackets
+	Port      int    // sent-by port; 0 when absent
+	Branch    string // branch parameter, "" when absent
+	Received  string // received parameter, "" when absent; IPv6 without brackets
+	RPort     int    // rport value; 0 when absent or empty
+	HasRPort  bool   // rport parameter present (with or without a value)
+	Params    Params // all parameters (branch, received and rport included)
+	Raw       string // the value as written
 }
 
 // CSeq is the CSeq header.

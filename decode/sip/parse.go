@@ -86,7 +86,7 @@ func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
 	b := builder{m: m, text: text, p: p}
 	it := lineIter{b: raw[:hdrLen], pos: f.hdrStart - f.start, final: true}
 	if f.nHeaders > 0 {
-		m.Headers = make([]Header, 0, min(f.nHeaders, MaxHeaders))
+		m.hdrs = make([]hdrRef, 0, min(f.nHeaders, MaxHeaders))
 	}
 	for n := 0; ; n++ {
 		h, done, err := it.header()
@@ -227,14 +227,28 @@ func (b *builder) add(h span) {
 		return
 	}
 	value := line[colon+1:]
+	id := knownID(name)
+	ref := hdrRef{nameOff: b.offset(name), nameLen: uint32(len(name)), key: id}
 	if h.folded {
 		value = unfold(value)
+		ref.folded, ref.valOff = true, uint32(len(m.unfolded))
+		m.unfolded = append(m.unfolded, value)
 	} else {
 		value = trimSpace(value)
+		ref.valOff, ref.valLen = b.offset(value), uint32(len(value))
 	}
-	key := CanonicalKey(name)
-	m.Headers = append(m.Headers, Header{Name: name, Key: key, Value: value})
-	b.setTyped(key, value)
+	m.hdrs = append(m.hdrs, ref)
+	if id > 0 {
+		b.setTyped(knownNames[id-1], value)
+	}
+}
+
+// offset returns where s, a substring of the header block, starts in it.
+func (b *builder) offset(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	return uint32(uintptr(unsafe.Pointer(unsafe.StringData(s))) - uintptr(unsafe.Pointer(unsafe.StringData(b.text))))
 }
 
 // unfold joins the lines of a folded header value with single spaces.

@@ -67,8 +67,8 @@ func TestParseSeedCall(t *testing.T) {
 		{"Via.Branch", inv.Via[0].Branch, "z9hG4bK-1013684476"},
 		{"Via.HasRPort", inv.Via[0].HasRPort, true},
 		{"Via.RPort", inv.Via[0].RPort, 0},
-		{"Contact.URI.Params", inv.Contact[0].URI.Params, map[string]string{"transport": "udp"}},
-		{"Contact.Params[language]", inv.Contact[0].Params["language"], "en,fr"},
+		{"Contact.URI.Params", inv.Contact[0].URI.Params.Map(), map[string]string{"transport": "udp"}},
+		{"Contact.Params[language]", inv.Contact[0].Params.Get("language"), "en,fr"},
 		{"ContentType", inv.ContentType, "application/sdp"},
 		{"ContentLength", inv.ContentLength, 651},
 		{"len(Body)", len(inv.Body), 651},
@@ -153,14 +153,14 @@ func TestParse(t *testing.T) {
 					"Referred-By", "Content-Encoding", "Accept-Contact", "Reject-Contact",
 					"Request-Disposition", "Identity", "Identity-Info", "Content-Length"}
 				var keys []string
-				for _, h := range m.Headers {
+				for _, h := range m.Headers() {
 					keys = append(keys, h.Key)
 				}
 				if !reflect.DeepEqual(keys, wantKeys) {
 					t.Errorf("keys = %q, want %q", keys, wantKeys)
 				}
-				if m.Headers[0].Name != "v" {
-					t.Errorf("Name = %q, want as written", m.Headers[0].Name)
+				if m.Headers()[0].Name != "v" {
+					t.Errorf("Name = %q, want as written", m.Headers()[0].Name)
 				}
 				if m.CallID != "abc@10.0.0.1" || m.From.Display != "Alice" || m.From.Tag != "88" ||
 					m.Via[0].Transport != "TCP" || m.ContentType != "application/sdp" ||
@@ -196,8 +196,8 @@ func TestParse(t *testing.T) {
 			name: "bare LF",
 			in:   strings.ReplaceAll("OPTIONS sip:b@example.com SIP/2.0\r\n"+mandatory+"Content-Length: 2\r\n\r\nhi", "\r\n", "\n"),
 			check: func(t *testing.T, m *Message) {
-				if m.CallID != "c1" || string(m.Body) != "hi" || len(m.Headers) != 6 {
-					t.Errorf("got Call-ID %q body %q %d headers", m.CallID, m.Body, len(m.Headers))
+				if m.CallID != "c1" || string(m.Body) != "hi" || len(m.Headers()) != 6 {
+					t.Errorf("got Call-ID %q body %q %d headers", m.CallID, m.Body, len(m.Headers()))
 				}
 			},
 			warn: "bare LF line endings",
@@ -219,15 +219,15 @@ func TestParse(t *testing.T) {
 				if m.MaxForwards != 69 || !strings.HasPrefix(string(m.Raw), "OPTIONS") {
 					t.Errorf("Max-Forwards %d Raw %q", m.MaxForwards, m.Raw[:10])
 				}
-				h := m.Headers[len(m.Headers)-1]
+				h := m.Headers()[len(m.Headers())-1]
 				if h.Key != "X-Custom-Header" || h.Name != "X-custom-HEADER" || h.Value != "x" {
 					t.Errorf("header = %+v", h)
 				}
 				if v, ok := m.Header("x-CUSTOM-header"); !ok || v != "x" {
 					t.Errorf("Header = %q %v", v, ok)
 				}
-				if m.Headers[5].Key != "Max-Forwards" {
-					t.Errorf("Key = %q", m.Headers[5].Key)
+				if m.Headers()[5].Key != "Max-Forwards" {
+					t.Errorf("Key = %q", m.Headers()[5].Key)
 				}
 			},
 		},
@@ -237,7 +237,7 @@ func TestParse(t *testing.T) {
 				"call-id: dup\r\ncseq: 2 OPTIONS\r\nwww-authenticate: Digest realm=\"a\"\r\nrecord-route: <sip:p;lr>\r\nuser-agent: ua\r\nSERVER: srv\r\nrseq: 1\r\nmime-version: 1.0\r\n\r\n",
 			check: func(t *testing.T, m *Message) {
 				var keys []string
-				for _, h := range m.Headers[5:] {
+				for _, h := range m.Headers()[5:] {
 					keys = append(keys, h.Key)
 				}
 				want := []string{"Call-ID", "CSeq", "WWW-Authenticate", "Record-Route", "User-Agent", "Server", "RSeq", "MIME-Version"}
@@ -335,13 +335,13 @@ func TestParse(t *testing.T) {
 					t.Fatalf("%d contacts, want 4: %+v", len(m.Contact), m.Contact)
 				}
 				c := m.Contact
-				if c[0].Display != "Doe, John" || c[0].URI.Port != 5062 || c[0].Params["expires"] != "60" {
+				if c[0].Display != "Doe, John" || c[0].URI.Port != 5062 || c[0].Params.Get("expires") != "60" {
 					t.Errorf("contact 0 = %+v", c[0])
 				}
-				if c[1].Display != `A "quoted" name` || c[1].Params["+sip.instance"] != "<urn:uuid:1,2>" || c[1].Params["q"] != "0.5" {
+				if c[1].Display != `A "quoted" name` || c[1].Params.Get("+sip.instance") != "<urn:uuid:1,2>" || c[1].Params.Get("q") != "0.5" {
 					t.Errorf("contact 1 = %+v", c[1])
 				}
-				if c[2].URI.User != "bare" || c[2].URI.Params != nil || c[2].Params["expires"] != "0" {
+				if c[2].URI.User != "bare" || c[2].URI.Params.Len() != 0 || c[2].Params.Get("expires") != "0" {
 					t.Errorf("contact 2 = %+v", c[2])
 				}
 				if c[3].URI.Host != "2001:db8::1" || c[3].URI.Port != 5060 {
@@ -364,7 +364,7 @@ func TestParse(t *testing.T) {
 				strings.Replace(mandatory, "To: <sip:b@example.com>", "To: <tel:+1-201-555-0123;phone-context=example.com>", 1),
 			check: func(t *testing.T, m *Message) {
 				u := m.To.URI
-				if u.Scheme != "tel" || u.User != "+1-201-555-0123" || u.Params["phone-context"] != "example.com" || u.Host != "" {
+				if u.Scheme != "tel" || u.User != "+1-201-555-0123" || u.Params.Get("phone-context") != "example.com" || u.Host != "" {
 					t.Errorf("To URI = %+v", u)
 				}
 			},
@@ -467,8 +467,8 @@ func TestParse(t *testing.T) {
 			name: "bad header lines are skipped with a warning",
 			in:   "OPTIONS sip:b@example.com SIP/2.0\r\n continuation\r\n" + mandatory + "no colon here\r\nbad name: x\r\n: empty\r\n\r\n",
 			check: func(t *testing.T, m *Message) {
-				if len(m.Headers) != 5 {
-					t.Errorf("%d headers, want 5", len(m.Headers))
+				if len(m.Headers()) != 5 {
+					t.Errorf("%d headers, want 5", len(m.Headers()))
 				}
 				for _, w := range []string{"continuation line without a header", "header line without a colon", `bad header name "bad name"`, `bad header name ""`} {
 					if !hasWarning(m, w) {
@@ -570,8 +570,8 @@ func TestParseLimits(t *testing.T) {
 	}
 	sb.WriteString("Content-Length: 2\r\n\r\nhi")
 	m := mustParse(t, sb.String())
-	if len(m.Headers) != MaxHeaders || !hasWarning(m, "more than 1000 header lines") {
-		t.Errorf("%d headers, warnings %q", len(m.Headers), m.Warnings)
+	if len(m.Headers()) != MaxHeaders || !hasWarning(m, "more than 1000 header lines") {
+		t.Errorf("%d headers, warnings %q", len(m.Headers()), m.Warnings)
 	}
 	if string(m.Body) != "hi" {
 		t.Errorf("body %q: the body must still follow the header block", m.Body)

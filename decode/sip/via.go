@@ -73,11 +73,25 @@ func parseVia(s string) (Via, error) {
 	if v.Params, err = parseParams(params, true); err != nil {
 		return bad(err.Error())
 	}
-	v.Branch = v.Params["branch"]
-	v.Received = strings.TrimSuffix(strings.TrimPrefix(v.Params["received"], "["), "]")
-	if rp, ok := v.Params["rport"]; ok {
+	// One pass for the three parameters correlation reads; the first of a
+	// repeated name counts, as for Lookup.
+	var rp, branch, received bool
+	var rpValue string
+	for i := 0; i < len(v.Params.raw); {
+		n, val, next := v.Params.segment(i)
+		i = next
+		switch {
+		case len(n) == 6 && !branch && strings.EqualFold(n, "branch"):
+			v.Branch, branch = v.Params.value(val), true
+		case len(n) == 8 && !received && strings.EqualFold(n, "received"):
+			v.Received, received = strings.TrimSuffix(strings.TrimPrefix(v.Params.value(val), "["), "]"), true
+		case len(n) == 5 && !rp && strings.EqualFold(n, "rport"):
+			rpValue, rp = v.Params.value(val), true
+		}
+	}
+	if rp {
 		v.HasRPort = true
-		if rp != "" {
+		if rp := rpValue; rp != "" {
 			p, ok := parseDecimal(rp)
 			if !ok || p < 1 || p > 65535 {
 				return bad(fmt.Sprintf("bad rport %q", clip(rp)))

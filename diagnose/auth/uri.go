@@ -33,9 +33,9 @@ func SameURI(a, b string) bool {
 }
 
 // sameParams checks a's parameters against b's.
-func sameParams(a, b map[string]string) bool {
-	for k, v := range a {
-		w, ok := b[k]
+func sameParams(a, b sip.Params) bool {
+	for k, v := range a.All() {
+		w, ok := b.Lookup(k)
 		switch {
 		case ok && !strings.EqualFold(v, w):
 			return false
