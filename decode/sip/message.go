@@ -44,8 +44,8 @@ type Message struct {
 
 	// Typed fields filled by Parse. Zero values mean "absent".
 	CallID        string
-	From          NameAddr
-	To            NameAddr
+	From          *NameAddr // never nil: an absent header gives an empty NameAddr
+	To            *NameAddr // never nil, like From
 	CSeq          CSeq
 	Via           []Via      // every Via value, top first (comma lists split)
 	Contact       []NameAddr // every Contact value (comma lists split); "*" has URI.Raw "*"
@@ -61,6 +61,11 @@ type Message struct {
 	// Problems the parser tolerated (e.g. "Content-Length 651 exceeds body 120").
 	Warnings []string
 }
+
+// noAddr is what From and To point to when the header is absent or cannot
+// be parsed at all: a shared empty value, read-only like every part of a
+// Message.
+var noAddr = new(NameAddr)
 
 // Header is one header field value, as Message.Headers gives it. A header line with a comma-separated list
 // stays one Header here; the typed fields split lists where RFC 3261 allows.

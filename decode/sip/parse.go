@@ -71,6 +71,8 @@ func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
 
 	m := &Message{
 		Raw:           raw,
+		From:          noAddr,
+		To:            noAddr,
 		Expires:       -1,
 		ContentLength: -1,
 		MaxForwards:   -1,
@@ -304,11 +306,11 @@ func (b *builder) setTyped(key, v string) {
 		}
 	case "From":
 		if b.once(seenFrom, key) {
-			m.From, err = b.p.nameAddr(v)
+			m.From, err = b.p.nameAddrRef(v)
 		}
 	case "To":
 		if b.once(seenTo, key) {
-			m.To, err = b.p.nameAddr(v)
+			m.To, err = b.p.nameAddrRef(v)
 		}
 	case "CSeq":
 		if b.once(seenCSeq, key) {

@@ -30,7 +30,7 @@ const (
 
 type naEntry struct {
 	key string
-	na  NameAddr
+	na  *NameAddr // shared by the messages that hold this value
 	err error
 }
 
@@ -67,16 +67,24 @@ func (p *Parser) ParseStream(data []byte) (msg *Message, n int, err error) {
 
 // nameAddr parses one address value, through the cache when there is one.
 func (p *Parser) nameAddr(s string) (NameAddr, error) {
+	na, err := p.nameAddrRef(s)
+	return *na, err
+}
+
+// nameAddrRef is nameAddr for From and To, which a Message holds by
+// pointer: the messages of a dialog repeat them, and share one copy.
+func (p *Parser) nameAddrRef(s string) (*NameAddr, error) {
 	if p == nil {
-		return ParseNameAddr(s)
+		na, err := ParseNameAddr(s)
+		return &na, err
 	}
 	e := &p.na[maphash.String(p.seed, s)&(naCacheSize-1)]
 	if e.key == s && s != "" {
 		return e.na, e.err
 	}
 	na, err := ParseNameAddr(s)
-	*e = naEntry{key: s, na: na, err: err}
-	return na, err
+	*e = naEntry{key: s, na: &na, err: err}
+	return &na, err
 }
 
 // vias parses a Via header value and appends its Vias to dst, through the
