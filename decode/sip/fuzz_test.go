@@ -54,6 +54,19 @@ func checkMessage(t *testing.T, m *Message, inputLen int) {
 	if len(m.Contact) > 0 && m.Contact[0].URI.Params.Len() > MaxParams {
 		t.Fatalf("%d URI parameters", m.Contact[0].URI.Params.Len())
 	}
+	lists := []Params{m.From.Params, m.From.URI.Params, m.To.Params, m.To.URI.Params}
+	for _, v := range m.Via {
+		lists = append(lists, v.Params)
+	}
+	for _, c := range m.Contact {
+		lists = append(lists, c.Params, c.URI.Params)
+	}
+	for _, p := range lists {
+		checkParams(t, p)
+	}
+	if m.From.Tag != m.From.Params.Get("tag") || m.To.Tag != m.To.Params.Get("tag") {
+		t.Fatalf("tags %q %q differ from the tag parameters", m.From.Tag, m.To.Tag)
+	}
 	if m.IsRequest {
 		if !isToken(m.Method) || m.RequestURI == "" || m.StatusCode != 0 {
 			t.Fatalf("bad request line: %q %q %d", m.Method, m.RequestURI, m.StatusCode)
@@ -180,4 +193,25 @@ func FuzzParseStream(f *testing.F) {
 			off += n
 		}
 	})
+}
+
+// checkParams asserts that All, Lookup, Len and Map agree: each name once,
+// lower-cased, with the value Lookup gives for it in any case.
+func checkParams(t *testing.T, p Params) {
+	t.Helper()
+	n := 0
+	seen := map[string]bool{}
+	for k, v := range p.All() {
+		if seen[k] || k != lowerASCII(k) || k == "" {
+			t.Fatalf("All yields %q twice, or not lower-cased, in %q", k, p.Raw())
+		}
+		seen[k] = true
+		if got, ok := p.Lookup(upperASCII(k)); !ok || got != v {
+			t.Fatalf("Lookup(%q) = %q, %v; All gave %q (params %q)", k, got, ok, v, p.Raw())
+		}
+		n++
+	}
+	if n != p.Len() || n != len(p.Map()) || n > MaxParams {
+		t.Fatalf("All gave %d, Len %d, Map %d (params %q)", n, p.Len(), len(p.Map()), p.Raw())
+	}
 }

@@ -284,21 +284,34 @@ func skipSpace(s string, i int) int {
 	return i
 }
 
-// lowerASCII returns s lower-cased, allocating only when s has an upper-case letter.
+// lowerASCII returns s with ASCII letters lower-cased, other bytes (invalid
+// UTF-8 included) as they are, allocating only when s has an upper-case letter.
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
-			return strings.ToLower(s)
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
 		}
 	}
 	return s
 }
 
-// upperASCII returns s upper-cased, allocating only when s has a lower-case letter.
+// upperASCII returns s with ASCII letters upper-cased, like lowerASCII.
 func upperASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if 'a' <= s[i] && s[i] <= 'z' {
-			return strings.ToUpper(s)
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
 		}
 	}
 	return s

@@ -31,7 +31,7 @@ func (p Params) Lookup(name string) (string, bool) {
 	for i := 0; i < len(p.raw); {
 		n, v, next := p.segment(i)
 		i = next
-		if n != "" && len(n) == len(name) && strings.EqualFold(n, name) {
+		if n != "" && len(n) == len(name) && equalFoldASCII(n, name) {
 			return p.value(v), true
 		}
 	}
@@ -95,7 +95,7 @@ func (p Params) seenBefore(end int, name string) bool {
 	for i := 0; i < end; {
 		n, _, next := p.segment(i)
 		i = next
-		if len(n) == len(name) && strings.EqualFold(n, name) {
+		if len(n) == len(name) && equalFoldASCII(n, name) {
 			return true
 		}
 	}
@@ -181,4 +181,20 @@ func parseParams(s string, quoted bool) (Params, error) {
 func distinct(p Params, end int) int {
 	q := Params{raw: p.raw[:end], quoted: p.quoted}
 	return q.Len()
+}
+
+// equalFoldASCII reports whether a and b are equal but for the case of
+// ASCII letters; other bytes, invalid UTF-8 included, must be equal.
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if c, d := a[i], b[i]; c != d {
+			if c|0x20 != d|0x20 || c|0x20 < 'a' || c|0x20 > 'z' {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -81,11 +81,11 @@ func parseVia(s string) (Via, error) {
 		n, val, next := v.Params.segment(i)
 		i = next
 		switch {
-		case len(n) == 6 && !branch && strings.EqualFold(n, "branch"):
+		case len(n) == 6 && !branch && equalFoldASCII(n, "branch"):
 			v.Branch, branch = v.Params.value(val), true
-		case len(n) == 8 && !received && strings.EqualFold(n, "received"):
+		case len(n) == 8 && !received && equalFoldASCII(n, "received"):
 			v.Received, received = strings.TrimSuffix(strings.TrimPrefix(v.Params.value(val), "["), "]"), true
-		case len(n) == 5 && !rp && strings.EqualFold(n, "rport"):
+		case len(n) == 5 && !rp && equalFoldASCII(n, "rport"):
 			rpValue, rp = v.Params.value(val), true
 		}
 	}
