@@ -27,6 +27,9 @@ func TestParams(t *testing.T) {
 		// URI parameters have no quoted strings: ';' splits wherever it is.
 		{in: `x="a;b"`, want: map[string]string{"x": `"a`, `b"`: ""}},
 		{in: "a=1;A=2;b=3", quoted: true, want: map[string]string{"a": "1", "b": "3"}},
+		// Only ASCII letters fold: invalid UTF-8 stays, and two invalid
+		// bytes are two names (both would be U+FFFD to strings.EqualFold).
+		{in: "\xdeA=1;\xdfa=2", quoted: true, want: map[string]string{"\xdea": "1", "\xdfa": "2"}},
 		{in: "a=1;=2", quoted: true, want: map[string]string{"a": "1"}, err: `parameter without a name "=2"`},
 		{in: `tag="x`, quoted: true, want: map[string]string{"tag": ""}, err: "unterminated quoted parameter value"},
 	}
@@ -39,8 +42,8 @@ func TestParams(t *testing.T) {
 			t.Errorf("parseParams(%q).Len() = %d, want %d", tt.in, p.Len(), len(tt.want))
 		}
 		for k, v := range tt.want {
-			if got, ok := p.Lookup(strings.ToUpper(k)); !ok || got != v {
-				t.Errorf("parseParams(%q).Lookup(%q) = %q, %v, want %q", tt.in, strings.ToUpper(k), got, ok, v)
+			if got, ok := p.Lookup(upperASCII(k)); !ok || got != v {
+				t.Errorf("parseParams(%q).Lookup(%q) = %q, %v, want %q", tt.in, upperASCII(k), got, ok, v)
 			}
 		}
 		if p.Has("absent") || p.Get("absent") != "" {
