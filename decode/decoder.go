@@ -173,12 +173,12 @@ func (d *Decoder) Decode(f *capture.Frame) {
 }
 
 func (d *Decoder) decode(f *capture.Frame) {
+	if f.LinkType != capture.LinkTypeHEP && d.fastUDP(f) {
+		return
+	}
 	m := Meta{File: f.File, Frame: f.Number, Time: f.Time}
 	if f.LinkType == capture.LinkTypeHEP {
 		d.hepPacket(&m, f.Data)
-		return
-	}
-	if d.fastUDP(f) {
 		return
 	}
 	first := d.firstLayer(f)

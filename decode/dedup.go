@@ -59,17 +59,18 @@ func (d *Decoder) duplicate(t time.Time, hdr []byte, v6 bool, payload []byte) bo
 		now = 1 // 0 marks an empty slot
 	}
 	bucket := &r.table[sum&(dupBuckets-1)]
-	oldest := 0
+	window := int64(d.DuplicateWindow)
+	oldest, oldestAt := 0, bucket[0].at
 	for i := range bucket {
 		e := &bucket[i]
 		if e.sum == sum && e.at != 0 {
-			if dt := now - e.at; dt >= 0 && dt <= int64(d.DuplicateWindow) {
+			if dt := now - e.at; dt >= 0 && dt <= window {
 				d.Stats.Duplicates++
 				return true
 			}
 		}
-		if e.at < bucket[oldest].at {
-			oldest = i
+		if e.at < oldestAt {
+			oldest, oldestAt = i, e.at
 		}
 	}
 	bucket[oldest] = dupEntry{sum: sum, at: now}

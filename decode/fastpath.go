@@ -108,11 +108,14 @@ func (d *Decoder) fastUDP(f *capture.Frame) bool {
 // tunnelPort reports whether a UDP datagram goes to or from a port whose
 // payload the general path decodes as a tunnel (VXLAN, Geneve, GTP-U).
 func tunnelPort(udp []byte) bool {
-	for _, p := range [2]uint16{binary.BigEndian.Uint16(udp[0:2]), binary.BigEndian.Uint16(udp[2:4])} {
-		switch layers.UDPPort(p).LayerType() {
-		case layers.LayerTypeVXLAN, layers.LayerTypeGeneve, layers.LayerTypeGTPv1U:
-			return true
-		}
+	return isTunnel(layers.UDPPort(binary.BigEndian.Uint16(udp[0:2]))) ||
+		isTunnel(layers.UDPPort(binary.BigEndian.Uint16(udp[2:4])))
+}
+
+func isTunnel(p layers.UDPPort) bool {
+	switch p.LayerType() {
+	case layers.LayerTypeVXLAN, layers.LayerTypeGeneve, layers.LayerTypeGTPv1U:
+		return true
 	}
 	return false
 }
