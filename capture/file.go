@@ -141,21 +141,22 @@ func (f *File) Next() (*Frame, error) {
 		return nil, io.EOF
 	}
 	start := f.offset()
-	var (
-		data []byte
-		ci   gopacket.CaptureInfo
-		err  error
-		link = f.link
-	)
-	if f.ng != nil {
-		data, ci, err = f.ng.ZeroCopyReadPacketData()
-		if err == nil {
-			var iface pcapgo.NgInterface
-			iface, err = f.ng.Interface(ci.InterfaceIndex)
-			link = canonicalLinkType(iface.LinkType)
+	if f.ng == nil {
+		if n, err := f.recs.next(&f.frame); err != nil {
+			f.done = true
+			f.fail(start, gopacket.CaptureInfo{CaptureLength: n}, err)
+			return nil, io.EOF
 		}
-	} else {
-		data, ci, err = f.recs.next()
+		f.frame.Number++
+		f.frame.LinkType = f.link
+		return &f.frame, nil
+	}
+	data, ci, err := f.ng.ZeroCopyReadPacketData()
+	var link layers.LinkType
+	if err == nil {
+		var iface pcapgo.NgInterface
+		iface, err = f.ng.Interface(ci.InterfaceIndex)
+		link = canonicalLinkType(iface.LinkType)
 	}
 	if err != nil {
 		f.done = true

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/gopacket/gopacket"
 )
 
 // pcapRecords reads the records of a classic pcap file straight out of the
@@ -47,48 +45,56 @@ func (r *pcapRecords) u32(b []byte) uint32 {
 	return binary.LittleEndian.Uint32(b)
 }
 
-// next returns the next record; data is valid until the next call.
-func (r *pcapRecords) next() (data []byte, ci gopacket.CaptureInfo, err error) {
+// next reads the next record into fr (Time, Data, Length), leaving fr as
+// it was when it fails; Data is valid until the next call. capLen is the
+// record's capture length, for the error.
+func (r *pcapRecords) next(fr *Frame) (capLen int, err error) {
 	hdr, err := r.br.Peek(16)
 	if len(hdr) < 16 {
 		if len(hdr) > 0 && err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, ci, err
+		return 0, err
 	}
 	sub := r.u32(hdr[4:8])
 	if !r.nanos {
 		sub *= 1000
 	}
-	ci.Timestamp = time.Unix(int64(r.u32(hdr[0:4])), int64(sub)).UTC()
-	ci.CaptureLength = int(r.u32(hdr[8:12]))
-	ci.Length = int(r.u32(hdr[12:16]))
-	if ci.CaptureLength > MaxRecordLength {
-		return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, r.snaplen)
+	ts := time.Unix(int64(r.u32(hdr[0:4])), int64(sub)).UTC()
+	n, length := int(r.u32(hdr[8:12])), int(r.u32(hdr[12:16]))
+	if n > MaxRecordLength {
+		return n, fmt.Errorf("capture length exceeds snap length: %d > %d", n, r.snaplen)
 	}
-	if ci.CaptureLength > ci.Length {
-		return nil, ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
+	if n > length {
+		return n, fmt.Errorf("capture length exceeds original packet length: %d > %d", n, length)
 	}
-	if _, err := r.br.Discard(16); err != nil {
-		return nil, ci, err
-	}
-	n := ci.CaptureLength
-	if n > r.br.Size() {
+	var data []byte
+	if 16+n > r.br.Size() {
+		if _, err := r.br.Discard(16); err != nil {
+			return n, err
+		}
 		if cap(r.buf) < n {
 			r.buf = make([]byte, n)
 		}
 		data = r.buf[:n]
-		_, err = io.ReadFull(r.br, data)
-		return data, ci, err
-	}
-	data, err = r.br.Peek(n)
-	if len(data) < n {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+		if _, err := io.ReadFull(r.br, data); err != nil {
+			return n, err
 		}
-		return nil, ci, err
+	} else {
+		// Header and data in one Peek: the bytes stay in the buffer until
+		// the next Peek refills it.
+		rec, err := r.br.Peek(16 + n)
+		if len(rec) < 16+n {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+		if _, err := r.br.Discard(16 + n); err != nil {
+			return n, err
+		}
+		data = rec[16:]
 	}
-	// The bytes stay in the buffer until the next Peek refills it.
-	_, err = r.br.Discard(n)
-	return data, ci, err
+	fr.Time, fr.Data, fr.Length = ts, data, length
+	return n, nil
 }

@@ -22,16 +22,37 @@ type flowSlot struct {
 }
 
 func flowHash(src, dst netip.AddrPort, ssrc uint32) uint64 {
-	a, b := src.Addr().As16(), dst.Addr().As16()
-	const m = 0x9e3779b97f4a7c15
-	h0 := (binary.LittleEndian.Uint64(a[:8]) ^ uint64(src.Port())<<48) * m
-	h1 := (binary.LittleEndian.Uint64(a[8:]) ^ uint64(ssrc)) * 0xff51afd7ed558ccd
-	h2 := (binary.LittleEndian.Uint64(b[:8]) ^ uint64(dst.Port())<<48) * 0xc4ceb9fe1a85ec53
-	h3 := binary.LittleEndian.Uint64(b[8:]) * 0xbf58476d1ce4e5b9
+	// The 16 bytes of each address's IPv6 form (::ffff:a.b.c.d for IPv4)
+	// as two little-endian words. An IPv4 address is read through As4: the
+	// 16-byte array As16 returns is written in two halves and copied whole,
+	// a load that waits for both stores.
+	var a0, a1, b0, b1 uint64
+	if a := src.Addr(); a.Is4() {
+		v := a.As4()
+		a1 = 0xffff0000 | uint64(binary.LittleEndian.Uint32(v[:]))<<32
+	} else {
+		a0, a1 = addrWords(a)
+	}
+	if b := dst.Addr(); b.Is4() {
+		v := b.As4()
+		b1 = 0xffff0000 | uint64(binary.LittleEndian.Uint32(v[:]))<<32
+	} else {
+		b0, b1 = addrWords(b)
+	}
+	h0 := (a0 ^ uint64(src.Port())<<48) * 0x9e3779b97f4a7c15
+	h1 := (a1 ^ uint64(ssrc)) * 0xff51afd7ed558ccd
+	h2 := (b0 ^ uint64(dst.Port())<<48) * 0xc4ceb9fe1a85ec53
+	h3 := b1 * 0xbf58476d1ce4e5b9
 	h := h0 ^ (h1<<21 | h1>>43) ^ (h2<<42 | h2>>22) ^ h3
 	h ^= h >> 31
 	h *= 0x94d049bb133111eb
 	return h ^ h>>29
+}
+
+// addrWords returns the 16 bytes of a as two little-endian words.
+func addrWords(a netip.Addr) (uint64, uint64) {
+	b := a.As16()
+	return binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
 }
 
 func (s *Stream) isFlow(src, dst netip.AddrPort, ssrc uint32) bool {

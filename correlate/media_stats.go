@@ -39,6 +39,12 @@ import (
 type rtpStats struct {
 	started bool
 	start   time.Time // capture time of the first packet: times are ms since
+	// start in Unix seconds and nanoseconds, for since; startPlain is
+	// false when start has a monotonic clock reading, which Sub would use,
+	// or lies beyond sinceRange.
+	startSec   int64
+	startNsec  int
+	startPlain bool
 
 	// Wireshark's sequence state: start_seq_nr, stop_seq_nr, seq_num,
 	// seq_cycles and under.
@@ -81,6 +87,8 @@ func (s *rtpStats) add(t time.Time, file, frame int, seq uint16, ts uint32, pt u
 	if !s.started {
 		s.started = true
 		s.start = t
+		s.startSec, s.startNsec = t.Unix(), t.Nanosecond()
+		s.startPlain = t == t.Round(0) && s.startSec > -sinceRange && s.startSec < sinceRange
 		s.startSeq, s.stopSeq, s.seqNum = seq, seq, seq
 		s.prevTS = ts
 		s.pt = pt
@@ -88,7 +96,7 @@ func (s *rtpStats) add(t time.Time, file, frame int, seq uint16, ts uint32, pt u
 		s.totalNr = 1
 		return
 	}
-	now := float64(t.Sub(s.start)) / float64(time.Millisecond)
+	now := float64(s.since(t)) / float64(time.Millisecond)
 
 	ext := s.prevTSExt + int64(int32(ts-s.prevTS))
 	s.prevTS, s.prevTSExt = ts, ext
@@ -158,6 +166,19 @@ func (s *rtpStats) add(t time.Time, file, frame int, seq uint16, ts uint32, pt u
 	}
 	s.stopSeq = seq
 	s.totalNr++
+}
+
+// sinceRange bounds the Unix seconds since handles itself: two times
+// within it are less than 292 years apart, what a Duration holds.
+const sinceRange = 4_500_000_000 // year 2112
+
+// since returns t.Sub(s.start). Sub checks for overflow at more cost than
+// the rest of add; between two plain times within sinceRange there is none.
+func (s *rtpStats) since(t time.Time) time.Duration {
+	if sec := t.Unix(); s.startPlain && sec > -sinceRange && sec < sinceRange {
+		return time.Duration(sec-s.startSec)*time.Second + time.Duration(t.Nanosecond()-s.startNsec)
+	}
+	return t.Sub(s.start)
 }
 
 // countDistinct tracks the span of extended sequence numbers and the

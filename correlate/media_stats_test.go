@@ -191,3 +191,28 @@ func FuzzStreamStats(f *testing.F) {
 		}
 	})
 }
+
+// since is t.Sub(start) for every pair of times, those it computes itself
+// and those it leaves to Sub: monotonic readings, times too far apart for a
+// Duration, times far from now.
+func TestRTPStatsSince(t *testing.T) {
+	base := time.Date(2026, 1, 5, 9, 0, 0, 999_999_999, time.UTC)
+	mono := time.Now()
+	times := []time.Time{
+		base, base.Add(time.Nanosecond), base.Add(-time.Nanosecond), base.Add(20 * time.Millisecond),
+		base.Add(-3 * time.Second), base.Add(100 * 365 * 24 * time.Hour), time.Unix(0, 0), time.Unix(-1, 1),
+		time.Unix(4_499_999_999, 999_999_999), time.Unix(4_500_000_000, 0), time.Unix(-4_499_999_999, 0),
+		time.Unix(1<<40, 5), time.Unix(-1<<40, 5), time.Unix(1<<62, 0), time.Unix(-1<<62, 7),
+		time.Unix(math.MaxInt64, 999_999_999), time.Unix(math.MinInt64, 0), {},
+		mono, mono.Add(20 * time.Millisecond), mono.Round(0), base.In(time.FixedZone("x", 3600)),
+	}
+	for _, start := range times {
+		var s rtpStats
+		s.add(start, 0, 1, 1, 0, 8, false, 8000)
+		for _, at := range times {
+			if got, want := s.since(at), at.Sub(start); got != want {
+				t.Errorf("since %v for %v: %v, want %v", start, at, got, want)
+			}
+		}
+	}
+}

@@ -173,12 +173,12 @@ func (d *Decoder) Decode(f *capture.Frame) {
 }
 
 func (d *Decoder) decode(f *capture.Frame) {
+	if f.LinkType != capture.LinkTypeHEP && d.fastUDP(f) {
+		return
+	}
 	m := Meta{File: f.File, Frame: f.Number, Time: f.Time}
 	if f.LinkType == capture.LinkTypeHEP {
 		d.hepPacket(&m, f.Data)
-		return
-	}
-	if d.fastUDP(f) {
 		return
 	}
 	first := d.firstLayer(f)
@@ -225,7 +225,7 @@ func (d *Decoder) walk(m *Meta, first gopacket.LayerType, data []byte, src, dst 
 	case layers.LayerTypeIPv4:
 		d.Stats.IPv4++
 		src, dst = addrOf(d.ip4.SrcIP), addrOf(d.ip4.DstIP)
-		if d.duplicate(m.Time, d.ip4.Contents, 8, 10, d.ip4.Payload) {
+		if d.duplicate(m.Time, d.ip4.Contents, false, d.ip4.Payload) {
 			return
 		}
 		if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
@@ -235,7 +235,7 @@ func (d *Decoder) walk(m *Meta, first gopacket.LayerType, data []byte, src, dst 
 	case layers.LayerTypeIPv6:
 		d.Stats.IPv6++
 		src, dst = addrOf(d.ip6.SrcIP), addrOf(d.ip6.DstIP)
-		if d.duplicate(m.Time, d.ip6.Contents, 7, 7, d.ip6.Payload) {
+		if d.duplicate(m.Time, d.ip6.Contents, true, d.ip6.Payload) {
 			return
 		}
 		if frag6 && (d.ip6frag.FragmentOffset != 0 || d.ip6frag.MoreFragments) {

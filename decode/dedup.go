@@ -39,60 +39,79 @@ type duplicates struct {
 
 // duplicate reports whether the IP packet (header hdr, payload) is a copy of
 // one seen less than DuplicateWindow before, and counts it. It ignores the
-// TTL or hop limit byte at ttl and, for IPv4, the checksum at csum (csum ==
-// ttl for IPv6): a copy captured after a routing hop differs only there.
+// TTL and checksum (IPv4) or the hop limit (IPv6, v6 set): a copy captured
+// after a routing hop differs only there.
 // The IPv4 identification and the whole payload are compared, so a SIP or
 // TCP retransmission, sent again by the application with a new IP ID or
 // much later, is never taken for a duplicate. It does not allocate after
 // the first call.
-func (d *Decoder) duplicate(t time.Time, hdr []byte, ttl, csum int, payload []byte) bool {
-	if d.DuplicateWindow <= 0 || len(hdr) <= csum+2 {
+func (d *Decoder) duplicate(t time.Time, hdr []byte, v6 bool, payload []byte) bool {
+	if d.DuplicateWindow <= 0 || len(hdr) < 16 {
 		return false
 	}
 	r := &d.dups
 	if r.table == nil {
 		r.table = new([dupBuckets][dupWays]dupEntry)
 	}
-	// One contiguous key: the header with the bytes a hop changes zeroed,
-	// then the start of the payload. The start is enough: it holds the UDP
-	// or TCP header, whose checksum covers all the rest, and the size is
-	// compared too.
-	var key [dupMaxHeader + dupPrefix]byte
-	n := copy(key[:dupMaxHeader], hdr)
-	key[ttl] = 0
-	if csum != ttl {
-		key[csum], key[csum+1] = 0, 0
-	}
-	n += copy(key[n:], payload[:min(len(payload), dupPrefix)])
-	sum := hashKey(key[:n], uint64(len(hdr)+len(payload)))
+	sum := dupHash(hdr, v6, payload)
 	now := t.UnixNano()
 	if now == 0 {
 		now = 1 // 0 marks an empty slot
 	}
 	bucket := &r.table[sum&(dupBuckets-1)]
-	oldest := 0
+	window := int64(d.DuplicateWindow)
+	oldest, oldestAt := 0, bucket[0].at
 	for i := range bucket {
 		e := &bucket[i]
 		if e.sum == sum && e.at != 0 {
-			if dt := now - e.at; dt >= 0 && dt <= int64(d.DuplicateWindow) {
+			if dt := now - e.at; dt >= 0 && dt <= window {
 				d.Stats.Duplicates++
 				return true
 			}
 		}
-		if e.at < bucket[oldest].at {
-			oldest = i
+		if e.at < oldestAt {
+			oldest, oldestAt = i, e.at
 		}
 	}
 	bucket[oldest] = dupEntry{sum: sum, at: now}
 	return false
 }
 
-// hashKey hashes b (at most a few hundred bytes) and n: four independent
-// lanes fold in eight bytes each by a multiply, so that the multiplies
-// overlap, then splitmix64's mixer finishes.
-func hashKey(b []byte, n uint64) uint64 {
+// dupHash hashes what a copy of an IP packet shares with the original:
+// the header hdr (IPv4 or IPv6, at least 16 bytes) but for the bytes a
+// routing hop changes, the TTL and header checksum (IPv4) or the hop limit
+// (IPv6); the first dupPrefix bytes of the payload, which hold the UDP or
+// TCP header whose checksum covers all the rest; and the sizes of both. It
+// reads the bytes in place, eight at a time, into four independent lanes
+// folded in by a multiply each, so that the multiplies overlap; splitmix64's
+// mixer finishes.
+func dupHash(hdr []byte, v6 bool, payload []byte) uint64 {
 	const m = 0xff51afd7ed558ccd
-	h0, h1, h2, h3 := n*0x9e3779b97f4a7c15, uint64(len(b)), uint64(0x6a09e667f3bcc908), uint64(0xbb67ae8584caa73b)
+	h0 := uint64(len(hdr)+len(payload)) * 0x9e3779b97f4a7c15
+	h1 := uint64(len(hdr)) ^ 0x243f6a8885a308d3
+	h2, h3 := uint64(0x6a09e667f3bcc908), uint64(0xbb67ae8584caa73b)
+	hdr = hdr[:min(len(hdr), dupMaxHeader)]
+	w0, w1 := binary.LittleEndian.Uint64(hdr), binary.LittleEndian.Uint64(hdr[8:])
+	if v6 {
+		w0 &^= 0xff << 56 // hop limit, byte 7
+	} else {
+		w1 &^= 0xffff00ff // TTL and checksum, bytes 8, 10 and 11
+	}
+	for i := 0; ; {
+		h0 = (h0 ^ w0) * m
+		h1 = (h1 ^ w1) * m
+		h2 = (h2 ^ hdrWord(hdr, i+16)) * m
+		h3 = (h3 ^ hdrWord(hdr, i+24)) * m
+		h0 ^= h0 >> 29
+		h1 ^= h1 >> 29
+		h2 ^= h2 >> 29
+		h3 ^= h3 >> 29
+		if i += 32; i >= len(hdr) {
+			break
+		}
+		w0, w1 = hdrWord(hdr, i), hdrWord(hdr, i+8)
+	}
+	b := payload[:min(len(payload), dupPrefix)]
 	for len(b) >= 32 {
 		h0 = (h0 ^ binary.LittleEndian.Uint64(b)) * m
 		h1 = (h1 ^ binary.LittleEndian.Uint64(b[8:])) * m
@@ -104,16 +123,31 @@ func hashKey(b []byte, n uint64) uint64 {
 		h3 ^= h3 >> 29
 		b = b[32:]
 	}
-	var last [32]byte
-	copy(last[:], b)
-	h0 = (h0 ^ binary.LittleEndian.Uint64(last[:])) * m
-	h1 = (h1 ^ binary.LittleEndian.Uint64(last[8:])) * m
-	h2 = (h2 ^ binary.LittleEndian.Uint64(last[16:])) * m
-	h3 = (h3 ^ binary.LittleEndian.Uint64(last[24:])) * m
+	if len(b) > 0 {
+		var last [32]byte
+		copy(last[:], b)
+		h0 = (h0 ^ binary.LittleEndian.Uint64(last[:])) * m
+		h1 = (h1 ^ binary.LittleEndian.Uint64(last[8:])) * m
+		h2 = (h2 ^ binary.LittleEndian.Uint64(last[16:])) * m
+		h3 = (h3 ^ binary.LittleEndian.Uint64(last[24:])) * m
+	}
 	h := h0 ^ (h1<<17 | h1>>47) ^ (h2<<31 | h2>>33) ^ (h3<<47 | h3>>17)
 	h ^= h >> 30
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 27
 	h *= 0x94d049bb133111eb
 	return h ^ h>>31
+}
+
+// hdrWord returns the eight bytes of hdr (at least eight long) at i,
+// little-endian, zero past its end.
+func hdrWord(hdr []byte, i int) uint64 {
+	switch {
+	case i+8 <= len(hdr):
+		return binary.LittleEndian.Uint64(hdr[i:])
+	case i < len(hdr):
+		// The last eight bytes, shifted down to start at i.
+		return binary.LittleEndian.Uint64(hdr[len(hdr)-8:]) >> (8 * (i + 8 - len(hdr)))
+	}
+	return 0
 }

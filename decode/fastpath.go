@@ -58,7 +58,7 @@ func (d *Decoder) fastUDP(f *capture.Frame) bool {
 	var udp []byte
 	var src, dst netip.Addr
 	var hdr []byte
-	var ttl, csum int
+	v6 := false
 	switch {
 	case len(b) >= 20+8 && b[0] == 0x45: // IPv4, no options
 		total := int(binary.BigEndian.Uint16(b[2:4]))
@@ -67,7 +67,7 @@ func (d *Decoder) fastUDP(f *capture.Frame) bool {
 		}
 		src, dst = netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
 		udp = b[20:total]
-		hdr, ttl, csum = b[:20], 8, 10
+		hdr = b[:20]
 		d.Stats.IPv4++
 	case len(b) >= 40+8 && b[0]>>4 == 6:
 		plen := int(binary.BigEndian.Uint16(b[4:6]))
@@ -76,7 +76,7 @@ func (d *Decoder) fastUDP(f *capture.Frame) bool {
 		}
 		src, dst = netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40]))
 		udp = b[40 : 40+plen]
-		hdr, ttl, csum = b[:40], 7, 7
+		hdr, v6 = b[:40], true
 		d.Stats.IPv6++
 	default:
 		return false
@@ -85,7 +85,7 @@ func (d *Decoder) fastUDP(f *capture.Frame) bool {
 	if ulen < 8 || ulen > len(udp) || tunnelPort(udp) {
 		// Undo the count: the general path decodes this frame again (a
 		// tunnel's inner packet too).
-		if src.Is4() {
+		if !v6 {
 			d.Stats.IPv4--
 		} else {
 			d.Stats.IPv6--
@@ -93,7 +93,7 @@ func (d *Decoder) fastUDP(f *capture.Frame) bool {
 		return false
 	}
 	// The same duplicate check as the general path, on the same bytes.
-	if d.duplicate(f.Time, hdr, ttl, csum, udp) {
+	if d.duplicate(f.Time, hdr, v6, udp) {
 		return true
 	}
 	d.Stats.UDP++
@@ -108,11 +108,14 @@ func (d *Decoder) fastUDP(f *capture.Frame) bool {
 // tunnelPort reports whether a UDP datagram goes to or from a port whose
 // payload the general path decodes as a tunnel (VXLAN, Geneve, GTP-U).
 func tunnelPort(udp []byte) bool {
-	for _, p := range [2]uint16{binary.BigEndian.Uint16(udp[0:2]), binary.BigEndian.Uint16(udp[2:4])} {
-		switch layers.UDPPort(p).LayerType() {
-		case layers.LayerTypeVXLAN, layers.LayerTypeGeneve, layers.LayerTypeGTPv1U:
-			return true
-		}
+	return isTunnel(layers.UDPPort(binary.BigEndian.Uint16(udp[0:2]))) ||
+		isTunnel(layers.UDPPort(binary.BigEndian.Uint16(udp[2:4])))
+}
+
+func isTunnel(p layers.UDPPort) bool {
+	switch p.LayerType() {
+	case layers.LayerTypeVXLAN, layers.LayerTypeGeneve, layers.LayerTypeGTPv1U:
+		return true
 	}
 	return false
 }
