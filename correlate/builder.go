@@ -26,7 +26,7 @@ type Builder struct {
 	sentPruned time.Time
 	// due schedules the held calls for the grace sweep; gone counts the
 	// flushed calls still in order (compacted lazily).
-	due  dueHeap
+	due  dueQueue
 	gone int
 }
 
@@ -47,18 +47,19 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 		if b.opts.MaxCalls > 0 && len(b.calls) >= b.opts.MaxCalls {
 			b.evict(ev.Time)
 		}
-		c = &Call{Order: b.stats.Calls, dueIdx: -1, CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
+		c = &Call{Order: b.stats.Calls, dueSlot: -1, CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
 		b.calls[ev.CallID] = c
 		b.order = append(b.order, c)
 		b.stats.Calls++
 		if b.opts.OnCall != nil {
-			b.watch(c)
+			b.watch(c, ev.Time)
 		}
 	}
 	m := &Message{SIPMessage: ev, Index: len(c.Messages)}
 	c.Messages = append(c.Messages, m)
 	if ev.Time.After(c.End) {
 		c.End = ev.Time
+		b.rewatch(c)
 	}
 	c.noteKind(m)
 	c.addToTransaction(m)

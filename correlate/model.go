@@ -106,9 +106,8 @@ type Call struct {
 	// first message (0-based). Model.Calls is sorted by Start, ties in this
 	// order; ByStart puts streamed calls back in the same order.
 	Order    int
-	gone     bool      // flushed: the Builder no longer holds it
-	dueIdx   int       // index in the Builder's due heap, -1 when not in it
-	dueAt    time.Time // when the grace sweep looks at it next
+	gone     bool  // flushed: the Builder no longer holds it
+	dueSlot  int32 // the Builder's due queue slot (dueQueue.pos), -1 when not in it
 	CallID   string
 	Kind     string // "call", "registration", or the lower-cased method ("options", "message", ...)
 	FromUser string

@@ -115,6 +115,7 @@ func (b *Builder) dropMessage(c *Call, ev *decode.SIPMessage) bool {
 	c.Dropped++
 	if ev.Time.After(c.End) {
 		c.End = ev.Time // still active: not idle, not first to be evicted
+		b.rewatch(c)
 	}
 	return true
 }
