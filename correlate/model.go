@@ -138,7 +138,7 @@ type Call struct {
 	AnswerTime time.Time // first 2xx to it
 	EndTime    time.Time // first BYE
 
-	txns        map[string]*Transaction
+	txns        map[string]*Transaction // by Key, once there are more than txnMapAfter
 	fromRequest bool
 }
 
