@@ -179,6 +179,11 @@ type Pipeline struct {
 	// diagnoseAside); diagDone is closed when it has done them all.
 	diag     chan diagJob
 	diagDone chan struct{}
+
+	// callIn, callModel and callList are diagnoseCall's input, reused.
+	callIn    diagnose.Input
+	callModel correlate.Model
+	callList  [1]*correlate.Call
 }
 
 type diagJob struct {
@@ -264,7 +269,13 @@ func (p *Pipeline) drainDiagnosis() {
 }
 
 func (p *Pipeline) diagnoseCall(c *correlate.Call, end time.Time) {
-	in := &diagnose.Input{Model: &correlate.Model{Calls: []*correlate.Call{c}, End: end}}
+	// One call at a time (in line, or in the one diagnosing goroutine): the
+	// rules' input is reused, and nothing they return refers to it.
+	p.callList[0] = c
+	p.callModel = correlate.Model{Calls: p.callList[:], End: end}
+	p.callIn = diagnose.Input{Model: &p.callModel}
+	in := &p.callIn
+	defer func() { p.callList[0], p.callIn.Auth = nil, nil }()
 	fs := diagnose.RunCall(p.rules, c, in)
 	// The digest audit pairs challenges and responses within the call here
 	// (a nonce reused across Call-IDs is only seen offline).
