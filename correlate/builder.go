@@ -55,8 +55,7 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 			b.watch(c, ev.Time)
 		}
 	}
-	m := &Message{SIPMessage: ev, Index: len(c.Messages)}
-	c.Messages = append(c.Messages, m)
+	m := c.newMessage(ev)
 	if ev.Time.After(c.End) {
 		c.End = ev.Time
 		b.rewatch(c)
@@ -71,6 +70,23 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 	b.noteSent(m)
 	b.mediaSIP(c, m)
 	b.events(c, m, isNew)
+}
+
+// newMessage appends a message for ev to the call. Messages are carved
+// from slabs that grow with the call, and the first few pointers live in
+// the call itself: a call of a handful of messages costs a few
+// allocations, not two per message.
+func (c *Call) newMessage(ev *decode.SIPMessage) *Message {
+	if len(c.slab) == cap(c.slab) {
+		c.slab = make([]Message, 0, min(2*max(cap(c.slab), 2), 64))
+	}
+	c.slab = append(c.slab, Message{SIPMessage: ev, Index: len(c.Messages)})
+	m := &c.slab[len(c.slab)-1]
+	if c.Messages == nil {
+		c.Messages = c.firstMessages[:0]
+	}
+	c.Messages = append(c.Messages, m)
+	return m
 }
 
 // Observe tells the builder that the capture reached t, so that timeouts are
@@ -184,6 +200,7 @@ func (c *Call) transaction(key []byte) *Transaction {
 
 func (c *Call) newTransaction(key []byte, branch, method string, m *Message) *Transaction {
 	t := &Transaction{Key: string(key), Method: method, Branch: branch, CSeq: m.CSeq.Seq}
+	t.Requests, t.Responses = t.firstRequest[:0], t.firstResponses[:0]
 	c.Transactions = append(c.Transactions, t)
 	switch {
 	case c.txns != nil:

@@ -58,6 +58,11 @@ type Transaction struct {
 	Cancel *Transaction
 	// Final is the first final response (>= 200), nil when none was seen.
 	Final *Message
+
+	// Storage for the first request and responses (100, 18x, final):
+	// most transactions need no other.
+	firstRequest   [1]*Message
+	firstResponses [3]*Message
 }
 
 // Request returns the first copy of the request, or nil when only responses were captured.
@@ -138,8 +143,12 @@ type Call struct {
 	AnswerTime time.Time // first 2xx to it
 	EndTime    time.Time // first BYE
 
-	txns        map[string]*Transaction // by Key, once there are more than txnMapAfter
-	fromRequest bool
+	txns map[string]*Transaction // by Key, once there are more than txnMapAfter
+	// slab is where new messages are carved from (newMessage);
+	// firstMessages holds the first pointers of Messages.
+	slab          []Message
+	firstMessages [4]*Message
+	fromRequest   bool
 }
 
 // ByStart reports whether a comes before b in Model.Calls: by Start, then by
