@@ -323,7 +323,10 @@ func parseRtpmap(v string) (Codec, bool) {
 func fromPion(sd *pionsdp.SessionDescription) raw {
 	o := sd.Origin
 	r := raw{attrs: sd.Attributes, host: pionHost(sd.ConnectionInformation)}
-	r.origin = o.Username + " " + strconv.FormatUint(o.SessionID, 10) + " " + strconv.FormatUint(o.SessionVersion, 10)
+	var buf [64]byte
+	origin := append(append(buf[:0], o.Username...), ' ')
+	origin = append(strconv.AppendUint(origin, o.SessionID, 10), ' ')
+	r.origin = string(strconv.AppendUint(origin, o.SessionVersion, 10))
 	mds := sd.MediaDescriptions
 	if len(mds) > MaxMedia {
 		mds, r.mediaCapped = mds[:MaxMedia], true
