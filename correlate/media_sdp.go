@@ -42,6 +42,9 @@ func (b *Builder) mediaSIP(c *Call, m *Message) {
 		}
 		cm.lastBody, cm.lastSession = body, sess
 	}
+	if m.ContentType == "application/sdp" {
+		m.session = sess // what SDP would parse: the body itself
+	}
 	b.media.init()
 	b.negotiate(c, &SDP{Message: m, Session: sess, Role: cm.roleOf(m)})
 }

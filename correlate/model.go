@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/decode/sdp"
 )
 
 // Call kinds.
@@ -40,6 +41,10 @@ type Message struct {
 	Index          int          // 0-based position in Call.Messages
 	Transaction    *Transaction // the transaction it belongs to
 	Retransmission bool         // a retransmission within its transaction
+
+	// session is the application/sdp body's description once mediaSIP
+	// parsed it, for SDP; sessions are never modified.
+	session *sdp.Session
 }
 
 // Transaction is a SIP transaction as seen on the wire: one request (and
