@@ -117,6 +117,7 @@ type Call struct {
 	// order; ByStart puts streamed calls back in the same order.
 	Order    int
 	gone     bool  // flushed: the Builder no longer holds it
+	settled  bool  // State is that at the sweep about to flush it (Builder.finished)
 	dueSlot  int32 // the Builder's due queue slot (dueQueue.pos), -1 when not in it
 	CallID   string
 	Kind     string // "call", "registration", or the lower-cased method ("options", "message", ...)

@@ -224,6 +224,9 @@ func (b *Builder) sweep(now time.Time) {
 	b.forgetSent(now)
 }
 
+// finished reports whether c is finished at now. A call it finds finished
+// by its state is marked settled: the sweep flushes it at the same now, and
+// flush need not work the state out again.
 func (b *Builder) finished(c *Call, now time.Time) bool {
 	idle := now.Sub(c.End)
 	if idle >= b.opts.IdleTimeout {
@@ -235,6 +238,7 @@ func (b *Builder) finished(c *Call, now time.Time) bool {
 	c.finish(now)
 	switch c.State {
 	case StateCompleted, StateRejected, StateCancelled, StateTimedOut, StateRegistered, StateUnregistered:
+		c.settled = true
 		return true
 	}
 	return false
@@ -242,7 +246,10 @@ func (b *Builder) finished(c *Call, now time.Time) bool {
 
 // flush settles c, hands it to OnCall and forgets it.
 func (b *Builder) flush(c *Call, now time.Time) {
-	c.finish(now)
+	if !c.settled {
+		c.finish(now)
+	}
+	c.settled = false
 	if c.State == StateTimedOut {
 		b.emit(EventFailed, c, nil, now)
 	}
