@@ -180,6 +180,9 @@ type Pipeline struct {
 	diag     chan diagJob
 	diagDone chan struct{}
 
+	// authRules are the capture-wide auth.* rules, which diagnoseCall also
+	// runs per call on the call's digest audit.
+	authRules []diagnose.Rule
 	// callIn, callModel and callList are diagnoseCall's input, reused.
 	callIn    diagnose.Input
 	callModel correlate.Model
@@ -194,6 +197,11 @@ type diagJob struct {
 // NewPipeline returns a pipeline configured by opts (Files is not used).
 func NewPipeline(opts Options) *Pipeline {
 	p := &Pipeline{opts: opts, rules: diagnose.Rules()}
+	for _, r := range p.rules {
+		if r.Capture != nil && strings.HasPrefix(r.Name, "auth.") {
+			p.authRules = append(p.authRules, r)
+		}
+	}
 	co := opts.Correlate
 	if opts.OnEvent != nil {
 		co.OnEvent = opts.OnEvent
@@ -281,10 +289,8 @@ func (p *Pipeline) diagnoseCall(c *correlate.Call, end time.Time) {
 	// (a nonce reused across Call-IDs is only seen offline).
 	if a, err := auth.Analyze(context.Background(), in.Model, auth.Options{Passwords: p.opts.Auth.Passwords}); err == nil {
 		in.Auth = a
-		for _, r := range p.rules {
-			if r.Capture != nil && strings.HasPrefix(r.Name, "auth.") {
-				fs = append(fs, r.Capture(in)...)
-			}
+		for _, r := range p.authRules {
+			fs = append(fs, r.Capture(in)...)
 		}
 	}
 	diagnose.Sort(fs)

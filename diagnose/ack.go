@@ -37,7 +37,7 @@ const ackIgnoredAfter = 2
 func ackFindings(c *correlate.Call, in *Input) []Finding {
 	var out []Finding
 	for _, t := range c.Transactions {
-		if t.Method != "INVITE" {
+		if t.Method != "INVITE" || !has2xxCopies(t) {
 			continue
 		}
 		for _, g := range okGroups(t) {
@@ -54,6 +54,20 @@ func ackFindings(c *correlate.Call, in *Input) []Finding {
 type okGroup struct {
 	toTag  string
 	copies []*correlate.Message
+}
+
+// has2xxCopies says whether t drew two 2xx responses or more: without, no
+// 2xx was retransmitted and checkAck has nothing to judge.
+func has2xxCopies(t *correlate.Transaction) bool {
+	oks := 0
+	for _, r := range t.Responses {
+		if r.StatusCode >= 200 && r.StatusCode < 300 {
+			if oks++; oks == 2 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func okGroups(t *correlate.Transaction) []okGroup {
