@@ -131,16 +131,27 @@ func kindOf(method string) string {
 	return strings.ToLower(method)
 }
 
+// isCallKind reports whether kindOf(method) is KindCall, without making
+// the lower-cased method kindOf returns for other methods.
+func isCallKind(method string) bool {
+	switch method {
+	case "INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO":
+		return true
+	case "REGISTER", "":
+		return false
+	}
+	return strings.EqualFold(method, KindCall)
+}
+
 func (c *Call) noteKind(m *Message) {
 	method := m.Method
 	if !m.IsRequest {
 		method = m.CSeq.Method
 	}
-	k := kindOf(method)
 	switch {
 	case c.Kind == "":
-		c.Kind = k
-	case k == KindCall && c.Kind != KindCall && method != "INFO":
+		c.Kind = kindOf(method)
+	case c.Kind != KindCall && method != "INFO" && isCallKind(method):
 		// A Call-ID first seen with NOTIFY or OPTIONS that turns out to carry an INVITE is a call.
 		c.Kind = KindCall
 	}

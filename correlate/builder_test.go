@@ -347,3 +347,11 @@ func TestManyTransactions(t *testing.T) {
 		t.Errorf("%d retransmissions, want %d", c.Retransmissions, 2*n+1)
 	}
 }
+
+func TestIsCallKind(t *testing.T) {
+	for _, m := range []string{"INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO", "REGISTER", "", "OPTIONS", "NOTIFY", "CALL", "call", "invite"} {
+		if got, want := isCallKind(m), kindOf(m) == KindCall; got != want {
+			t.Errorf("isCallKind(%q) = %v, kindOf says %v", m, got, want)
+		}
+	}
+}
