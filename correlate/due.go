@@ -133,6 +133,10 @@ func (b *Builder) watch(c *Call, t time.Time) {
 // rewatch brings forward the sweep's look at a call that got a message
 // while waiting for its idle timeout (see dueFinished).
 func (b *Builder) rewatch(c *Call) {
+	if !c.idleWait {
+		return
+	}
+	c.idleWait = false
 	i := b.due.index(c)
 	if i < 0 {
 		return
@@ -186,7 +190,7 @@ func (b *Builder) dueFinished(now time.Time) []*Call {
 			// Every Timer B of the call has run out (its requests are no
 			// later than its last message): its state is settled until a
 			// message comes or it has been idle for IdleTimeout.
-			next = c.End.Add(b.opts.IdleTimeout)
+			next, c.idleWait = c.End.Add(b.opts.IdleTimeout), true
 		}
 		b.due.fix(0, next)
 	}

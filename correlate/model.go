@@ -119,6 +119,7 @@ type Call struct {
 	gone     bool  // flushed: the Builder no longer holds it
 	settled  bool  // State is that at the sweep about to flush it (Builder.finished)
 	dueSlot  int32 // the Builder's due queue slot (dueQueue.pos), -1 when not in it
+	idleWait bool  // due at its idle timeout unless a message comes (rewatch)
 	CallID   string
 	Kind     string // "call", "registration", or the lower-cased method ("options", "message", ...)
 	FromUser string
