@@ -80,7 +80,7 @@ func (c *Call) newMessage(ev *decode.SIPMessage) *Message {
 	if len(c.slab) == cap(c.slab) {
 		c.slab = make([]Message, 0, min(2*max(cap(c.slab), 2), 64))
 	}
-	c.slab = append(c.slab, Message{SIPMessage: ev, Index: len(c.Messages)})
+	c.slab = append(c.slab, Message{SIPMessage: ev, Index: len(c.Messages), call: c})
 	m := &c.slab[len(c.slab)-1]
 	if c.Messages == nil {
 		c.Messages = c.firstMessages[:0]

@@ -42,6 +42,7 @@ type Message struct {
 	Transaction    *Transaction // the transaction it belongs to
 	Retransmission bool         // a retransmission within its transaction
 
+	call *Call // the call that holds it
 	// session is the application/sdp body's description once mediaSIP
 	// parsed it, for SDP; sessions are never modified.
 	session *sdp.Session
@@ -151,6 +152,9 @@ type Call struct {
 	EndTime    time.Time // first BYE
 
 	txns map[string]*Transaction // by Key, once there are more than txnMapAfter
+	// sent counts the Builder's lastSent entries that are its messages: a
+	// flush looks for them only when there are some.
+	sent int
 	// slab is where new messages are carved from (newMessage);
 	// firstMessages holds the first pointers of Messages.
 	slab          []Message

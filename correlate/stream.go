@@ -265,9 +265,10 @@ func (b *Builder) flush(c *Call, now time.Time) {
 	b.flushMedia(c)
 	// An ICMP error can no longer be linked to a call that is gone; the
 	// table must not keep its messages alive either.
-	for _, m := range c.Messages {
-		if k := (addrPair{m.Src, m.Dst}); b.lastSent[k] == m {
-			delete(b.lastSent, k)
+	for i := 0; i < len(c.Messages) && c.sent > 0; i++ {
+		if m := c.Messages[i]; b.lastSent[addrPair{m.Src, m.Dst}] == m {
+			delete(b.lastSent, addrPair{m.Src, m.Dst})
+			c.sent--
 		}
 	}
 	if b.opts.OnCall != nil {

@@ -143,3 +143,53 @@ func TestDueWaitsForMessageOrIdle(t *testing.T) {
 		t.Errorf("flushed at %v, want %v", flushedAt, want)
 	}
 }
+
+// Call.sent counts the ICMP table's entries that are the call's messages,
+// through replacement by newer messages, pruning and flushes, so that a
+// flush with none skips looking.
+func TestSentCount(t *testing.T) {
+	var flushed []*Call
+	b := NewBuilderWith(Options{Grace: 5 * time.Second, OnCall: func(c *Call) { flushed = append(flushed, c) }})
+	check := func(step int) {
+		t.Helper()
+		want := map[*Call]int{}
+		for _, m := range b.lastSent {
+			if m.call.gone {
+				t.Fatalf("step %d: the ICMP table holds a message of a flushed call", step)
+			}
+			want[m.call]++
+		}
+		for _, c := range b.calls {
+			if c.sent != want[c] {
+				t.Fatalf("step %d: call %s counts %d entries, holds %d", step, c.CallID, c.sent, want[c])
+			}
+		}
+		for _, c := range flushed {
+			if c.sent != 0 {
+				t.Fatalf("step %d: flushed call %s counts %d entries", step, c.CallID, c.sent)
+			}
+		}
+	}
+	frame := 0
+	for i := range 40 {
+		id := fmt.Sprintf("s%d", i%7) // Call-IDs come back after their flush
+		start := time.Duration(i) * 3 * time.Second
+		for j, at := range []time.Duration{0, 10 * time.Millisecond, 2 * time.Second} {
+			frame++
+			switch j {
+			case 0:
+				feed(t, b, frame, start+at, withCallID(invite("z9hG4bKs"+id, 1, ""), id))
+			case 1:
+				feed(t, b, frame, start+at, withCallID(response(486, "Busy Here", "z9hG4bKs"+id, 1, "INVITE", "x"), id))
+			default:
+				feed(t, b, frame, start+at, withCallID(request("ACK", "z9hG4bKs"+id, 1, "x"), id))
+			}
+			check(frame)
+		}
+	}
+	b.Model()
+	check(frame + 1)
+	if len(flushed) < 10 {
+		t.Fatalf("only %d calls flushed: the test does not exercise flushes", len(flushed))
+	}
+}
