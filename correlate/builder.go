@@ -210,8 +210,16 @@ func (c *Call) transaction(key []byte) *Transaction {
 }
 
 func (c *Call) newTransaction(key []byte, branch, method string, m *Message) *Transaction {
-	t := &Transaction{Key: string(key), Method: method, Branch: branch, CSeq: m.CSeq.Seq}
+	// Carved from slabs that grow with the call, like messages.
+	if len(c.txnSlab) == cap(c.txnSlab) {
+		c.txnSlab = make([]Transaction, 0, min(max(2*cap(c.txnSlab), 1), 32)) // 1, 2, 4, ...
+	}
+	c.txnSlab = append(c.txnSlab, Transaction{Key: string(key), Method: method, Branch: branch, CSeq: m.CSeq.Seq})
+	t := &c.txnSlab[len(c.txnSlab)-1]
 	t.Requests, t.Responses = t.firstRequest[:0], t.firstResponses[:0]
+	if c.Transactions == nil {
+		c.Transactions = c.firstTransactions[:0]
+	}
 	c.Transactions = append(c.Transactions, t)
 	switch {
 	case c.txns != nil:

@@ -159,7 +159,10 @@ type Call struct {
 	// firstMessages holds the first pointers of Messages.
 	slab          []Message
 	firstMessages [4]*Message
-	fromRequest   bool
+	// txnSlab and firstTransactions do the same for transactions.
+	txnSlab           []Transaction
+	firstTransactions [4]*Transaction
+	fromRequest       bool
 }
 
 // ByStart reports whether a comes before b in Model.Calls: by Start, then by
