@@ -45,9 +45,12 @@ func AnalyzeOverview(opts Options, limit int) (*Result, *Tally, error) {
 	t := &Tally{States: make(map[string]int), FindingsByID: make(map[string]int)}
 	regs, others := &firstCalls{limit: limit}, &firstCalls{limit: limit}
 	worst := &worstFindings{limit: limit}
+	// States by kind and state, joined into Tally.States once at the end
+	// rather than a string made per call.
+	states := make(map[[2]string]int)
 	add := func(c *correlate.Call) {
 		t.Calls++
-		t.States[c.Kind+" "+c.State]++
+		states[[2]string{c.Kind, c.State}]++
 		if c.Kind == correlate.KindRegistration {
 			t.Registrations++
 			regs.add(c)
@@ -79,6 +82,9 @@ func AnalyzeOverview(opts Options, limit int) (*Result, *Tally, error) {
 	}
 	for _, c := range res.Model.Calls { // held to the end: none when streamed
 		add(c)
+	}
+	for k, n := range states {
+		t.States[k[0]+" "+k[1]] += n
 	}
 	for _, f := range res.Findings { // every finding, or the capture-wide ones when the worst were kept
 		t.Findings++

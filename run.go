@@ -179,6 +179,14 @@ type Pipeline struct {
 	// diagnoseAside); diagDone is closed when it has done them all.
 	diag     chan diagJob
 	diagDone chan struct{}
+
+	// authRules are the capture-wide auth.* rules, which diagnoseCall also
+	// runs per call on the call's digest audit.
+	authRules []diagnose.Rule
+	// callIn, callModel and callList are diagnoseCall's input, reused.
+	callIn    diagnose.Input
+	callModel correlate.Model
+	callList  [1]*correlate.Call
 }
 
 type diagJob struct {
@@ -189,6 +197,11 @@ type diagJob struct {
 // NewPipeline returns a pipeline configured by opts (Files is not used).
 func NewPipeline(opts Options) *Pipeline {
 	p := &Pipeline{opts: opts, rules: diagnose.Rules()}
+	for _, r := range p.rules {
+		if r.Capture != nil && strings.HasPrefix(r.Name, "auth.") {
+			p.authRules = append(p.authRules, r)
+		}
+	}
 	co := opts.Correlate
 	if opts.OnEvent != nil {
 		co.OnEvent = opts.OnEvent
@@ -264,16 +277,20 @@ func (p *Pipeline) drainDiagnosis() {
 }
 
 func (p *Pipeline) diagnoseCall(c *correlate.Call, end time.Time) {
-	in := &diagnose.Input{Model: &correlate.Model{Calls: []*correlate.Call{c}, End: end}}
+	// One call at a time (in line, or in the one diagnosing goroutine): the
+	// rules' input is reused, and nothing they return refers to it.
+	p.callList[0] = c
+	p.callModel = correlate.Model{Calls: p.callList[:], End: end}
+	p.callIn = diagnose.Input{Model: &p.callModel}
+	in := &p.callIn
+	defer func() { p.callList[0], p.callIn.Auth = nil, nil }()
 	fs := diagnose.RunCall(p.rules, c, in)
 	// The digest audit pairs challenges and responses within the call here
 	// (a nonce reused across Call-IDs is only seen offline).
 	if a, err := auth.Analyze(context.Background(), in.Model, auth.Options{Passwords: p.opts.Auth.Passwords}); err == nil {
 		in.Auth = a
-		for _, r := range p.rules {
-			if r.Capture != nil && strings.HasPrefix(r.Name, "auth.") {
-				fs = append(fs, r.Capture(in)...)
-			}
+		for _, r := range p.authRules {
+			fs = append(fs, r.Capture(in)...)
 		}
 	}
 	diagnose.Sort(fs)

@@ -26,7 +26,7 @@ type Builder struct {
 	sentPruned time.Time
 	// due schedules the held calls for the grace sweep; gone counts the
 	// flushed calls still in order (compacted lazily).
-	due  dueHeap
+	due  dueQueue
 	gone int
 }
 
@@ -47,18 +47,18 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 		if b.opts.MaxCalls > 0 && len(b.calls) >= b.opts.MaxCalls {
 			b.evict(ev.Time)
 		}
-		c = &Call{Order: b.stats.Calls, dueIdx: -1, CallID: ev.CallID, Start: ev.Time, txns: make(map[string]*Transaction)}
+		c = &Call{Order: b.stats.Calls, dueSlot: -1, CallID: ev.CallID, Start: ev.Time}
 		b.calls[ev.CallID] = c
 		b.order = append(b.order, c)
 		b.stats.Calls++
 		if b.opts.OnCall != nil {
-			b.watch(c)
+			b.watch(c, ev.Time)
 		}
 	}
-	m := &Message{SIPMessage: ev, Index: len(c.Messages)}
-	c.Messages = append(c.Messages, m)
+	m := c.newMessage(ev)
 	if ev.Time.After(c.End) {
 		c.End = ev.Time
+		b.rewatch(c)
 	}
 	c.noteKind(m)
 	c.addToTransaction(m)
@@ -70,6 +70,23 @@ func (b *Builder) HandleSIP(ev *decode.SIPMessage) {
 	b.noteSent(m)
 	b.mediaSIP(c, m)
 	b.events(c, m, isNew)
+}
+
+// newMessage appends a message for ev to the call. Messages are carved
+// from slabs that grow with the call, and the first few pointers live in
+// the call itself: a call of a handful of messages costs a few
+// allocations, not two per message.
+func (c *Call) newMessage(ev *decode.SIPMessage) *Message {
+	if len(c.slab) == cap(c.slab) {
+		c.slab = make([]Message, 0, min(2*max(cap(c.slab), 2), 64))
+	}
+	c.slab = append(c.slab, Message{SIPMessage: ev, Index: len(c.Messages), call: c})
+	m := &c.slab[len(c.slab)-1]
+	if c.Messages == nil {
+		c.Messages = c.firstMessages[:0]
+	}
+	c.Messages = append(c.Messages, m)
+	return m
 }
 
 // Observe tells the builder that the capture reached t, so that timeouts are
@@ -114,16 +131,27 @@ func kindOf(method string) string {
 	return strings.ToLower(method)
 }
 
+// isCallKind reports whether kindOf(method) is KindCall, without making
+// the lower-cased method kindOf returns for other methods.
+func isCallKind(method string) bool {
+	switch method {
+	case "INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO":
+		return true
+	case "REGISTER", "":
+		return false
+	}
+	return strings.EqualFold(method, KindCall)
+}
+
 func (c *Call) noteKind(m *Message) {
 	method := m.Method
 	if !m.IsRequest {
 		method = m.CSeq.Method
 	}
-	k := kindOf(method)
 	switch {
 	case c.Kind == "":
-		c.Kind = k
-	case k == KindCall && c.Kind != KindCall && method != "INFO":
+		c.Kind = kindOf(method)
+	case c.Kind != KindCall && method != "INFO" && isCallKind(method):
 		// A Call-ID first seen with NOTIFY or OPTIONS that turns out to carry an INVITE is a call.
 		c.Kind = KindCall
 	}
@@ -139,22 +167,69 @@ func (c *Call) noteKind(m *Message) {
 // transactionKey returns the RFC 3261 §17.2.3 key (branch, sent-by, method)
 // or, when the branch lacks the magic cookie, an RFC 2543 style key built
 // from Call-ID (implicit: keys are per call), CSeq, From tag and the top Via.
-func transactionKey(m *Message, method string) (key, branch string) {
+// The key is appended to buf: looking a transaction up with it allocates
+// nothing, and only a new transaction keeps it as a string.
+func transactionKey(buf []byte, m *Message, method string) (key []byte, branch string) {
 	if len(m.Via) == 0 {
-		return "n|" + strconv.FormatUint(uint64(m.CSeq.Seq), 10) + "|" + method + "|" + m.From.Tag, ""
+		key = append(buf, "n|"...)
+		key = strconv.AppendUint(key, uint64(m.CSeq.Seq), 10)
+		key = append(append(append(append(key, '|'), method...), '|'), m.From.Tag...)
+		return key, ""
 	}
 	v := m.Via[0]
-	sentBy := v.Host + ":" + strconv.Itoa(v.Port)
-	if strings.HasPrefix(v.Branch, "z9hG4bK") {
-		return "b|" + v.Branch + "|" + sentBy + "|" + method, v.Branch
+	sentBy := func(b []byte) []byte {
+		return strconv.AppendInt(append(append(b, v.Host...), ':'), int64(v.Port), 10)
 	}
-	return "c|" + strconv.FormatUint(uint64(m.CSeq.Seq), 10) + "|" + method + "|" + m.From.Tag + "|" + sentBy + "|" + v.Branch, v.Branch
+	if strings.HasPrefix(v.Branch, "z9hG4bK") {
+		key = append(append(append(buf, "b|"...), v.Branch...), '|')
+		key = append(append(sentBy(key), '|'), method...)
+		return key, v.Branch
+	}
+	key = append(buf, "c|"...)
+	key = strconv.AppendUint(key, uint64(m.CSeq.Seq), 10)
+	key = append(append(append(append(append(key, '|'), method...), '|'), m.From.Tag...), '|')
+	key = append(append(sentBy(key), '|'), v.Branch...)
+	return key, v.Branch
 }
 
-func (c *Call) newTransaction(key, branch, method string, m *Message) *Transaction {
-	t := &Transaction{Key: key, Method: method, Branch: branch, CSeq: m.CSeq.Seq}
-	c.txns[key] = t
+// txnMapAfter is how many transactions a call holds before it indexes them
+// by key; below it a look through them is cheaper than a map.
+const txnMapAfter = 8
+
+// transaction returns the call's transaction with the given key, nil when none.
+func (c *Call) transaction(key []byte) *Transaction {
+	if c.txns != nil {
+		return c.txns[string(key)]
+	}
+	for _, t := range c.Transactions {
+		if t.Key == string(key) {
+			return t
+		}
+	}
+	return nil
+}
+
+func (c *Call) newTransaction(key []byte, branch, method string, m *Message) *Transaction {
+	// Carved from slabs that grow with the call, like messages.
+	if len(c.txnSlab) == cap(c.txnSlab) {
+		c.txnSlab = make([]Transaction, 0, min(max(2*cap(c.txnSlab), 1), 32)) // 1, 2, 4, ...
+	}
+	c.txnSlab = append(c.txnSlab, Transaction{Key: string(key), Method: method, Branch: branch, CSeq: m.CSeq.Seq})
+	t := &c.txnSlab[len(c.txnSlab)-1]
+	t.Requests, t.Responses = t.firstRequest[:0], t.firstResponses[:0]
+	if c.Transactions == nil {
+		c.Transactions = c.firstTransactions[:0]
+	}
 	c.Transactions = append(c.Transactions, t)
+	switch {
+	case c.txns != nil:
+		c.txns[t.Key] = t
+	case len(c.Transactions) > txnMapAfter:
+		c.txns = make(map[string]*Transaction, 2*len(c.Transactions))
+		for _, x := range c.Transactions {
+			c.txns[x.Key] = x
+		}
+	}
 	return t
 }
 
@@ -164,8 +239,9 @@ func (c *Call) addToTransaction(m *Message) {
 		return
 	}
 	method := m.CSeq.Method
-	key, branch := transactionKey(m, method)
-	t := c.txns[key]
+	var buf [128]byte
+	key, branch := transactionKey(buf[:0], m, method)
+	t := c.transaction(key)
 	if t == nil {
 		t = c.newTransaction(key, branch, method, m)
 	}
@@ -198,18 +274,19 @@ func sameResponse(prev, r *Message) bool {
 
 func (c *Call) addRequest(m *Message) {
 	method := m.Method
+	var buf [128]byte
 	if method == "ACK" {
 		// The ACK of a non-2xx final response belongs to the INVITE transaction.
-		ikey, _ := transactionKey(m, "INVITE")
-		if inv := c.txns[ikey]; inv != nil && inv.FinalCode() >= 300 {
+		ikey, _ := transactionKey(buf[:0], m, "INVITE")
+		if inv := c.transaction(ikey); inv != nil && inv.FinalCode() >= 300 {
 			m.Transaction = inv
 			m.Retransmission = len(inv.Acks) > 0
 			inv.Acks = append(inv.Acks, m)
 			return
 		}
 	}
-	key, branch := transactionKey(m, method)
-	t := c.txns[key]
+	key, branch := transactionKey(buf[:0], m, method)
+	t := c.transaction(key)
 	if t == nil {
 		t = c.newTransaction(key, branch, method, m)
 	} else if len(t.Requests) > 0 {
@@ -218,8 +295,8 @@ func (c *Call) addRequest(m *Message) {
 	m.Transaction = t
 	t.Requests = append(t.Requests, m)
 	if method == "CANCEL" {
-		ikey, _ := transactionKey(m, "INVITE")
-		if inv := c.txns[ikey]; inv != nil {
+		ikey, _ := transactionKey(buf[:0], m, "INVITE")
+		if inv := c.transaction(ikey); inv != nil {
 			inv.Cancel = t
 		}
 	}

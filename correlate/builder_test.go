@@ -305,3 +305,53 @@ CSeq: %d REGISTER
 		t.Errorf("AOR %q contacts %v", r.AOR, r.Contacts)
 	}
 }
+
+// A call with many transactions (a day of OPTIONS pings on one Call-ID)
+// indexes them by key past txnMapAfter: matching works the same before and
+// after, for requests, their retransmissions and responses, and for the
+// RFC 2543 keys of branches without the magic cookie.
+func TestManyTransactions(t *testing.T) {
+	b := NewBuilder()
+	frame := 0
+	send := func(at time.Duration, text string) {
+		frame++
+		feed(t, b, frame, at, text)
+	}
+	const n = 3 * txnMapAfter
+	for i := range n {
+		branch := fmt.Sprintf("z9hG4bKo%d", i)
+		if i%2 == 1 {
+			branch = fmt.Sprintf("old%d", i) // RFC 2543: keyed by CSeq, From tag and Via
+		}
+		at := time.Duration(i) * time.Second
+		send(at, request("OPTIONS", branch, i+1, ""))
+		send(at+time.Millisecond, request("OPTIONS", branch, i+1, "")) // retransmission
+		send(at+2*time.Millisecond, response(200, "OK", branch, i+1, "OPTIONS", "b"))
+		send(at+3*time.Millisecond, response(200, "OK", branch, i+1, "OPTIONS", "b")) // retransmission
+	}
+	// A late retransmission of an early transaction, once the map is built.
+	send(n*time.Second, response(200, "OK", "z9hG4bKo2", 3, "OPTIONS", "b"))
+	c := b.Model().Calls[0]
+	if len(c.Transactions) != n || c.txns == nil {
+		t.Fatalf("%d transactions (indexed %v), want %d indexed", len(c.Transactions), c.txns != nil, n)
+	}
+	for i, tr := range c.Transactions {
+		if len(tr.Requests) != 2 || tr.CSeq != uint32(i+1) || tr.Final == nil || !tr.Requests[1].Retransmission || !tr.Responses[1].Retransmission {
+			t.Errorf("transaction %d (%s): %d requests, CSeq %d, final %v", i, tr.Key, len(tr.Requests), tr.CSeq, tr.Final != nil)
+		}
+	}
+	if tr := c.Transactions[2]; len(tr.Responses) != 3 || !tr.Responses[2].Retransmission {
+		t.Errorf("late retransmission: %d responses to transaction 2", len(tr.Responses))
+	}
+	if c.Retransmissions != 2*n+1 {
+		t.Errorf("%d retransmissions, want %d", c.Retransmissions, 2*n+1)
+	}
+}
+
+func TestIsCallKind(t *testing.T) {
+	for _, m := range []string{"INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO", "REGISTER", "", "OPTIONS", "NOTIFY", "CALL", "call", "invite"} {
+		if got, want := isCallKind(m), kindOf(m) == KindCall; got != want {
+			t.Errorf("isCallKind(%q) = %v, kindOf says %v", m, got, want)
+		}
+	}
+}

@@ -59,7 +59,8 @@ func (b *Builder) noteSent(m *Message) {
 		b.lastSent = make(map[addrPair]*Message)
 	}
 	k := addrPair{m.Src, m.Dst}
-	if _, known := b.lastSent[k]; !known && len(b.lastSent) >= maxSentPairs {
+	prev, known := b.lastSent[k]
+	if !known && len(b.lastSent) >= maxSentPairs {
 		// Prune at most once per sweep interval: pruning a full table for
 		// every new pair would make a flood quadratic.
 		if m.Time.Sub(b.sentPruned) >= sweepEvery {
@@ -71,7 +72,11 @@ func (b *Builder) noteSent(m *Message) {
 			return
 		}
 	}
+	if prev != nil {
+		prev.call.sent--
+	}
 	b.lastSent[k] = m
+	m.call.sent++
 }
 
 // forgetSent forgets the messages too old at now to explain an ICMP error.
@@ -80,6 +85,7 @@ func (b *Builder) forgetSent(now time.Time) {
 	for k, m := range b.lastSent {
 		if now.Sub(m.Time) > icmpWindow {
 			delete(b.lastSent, k)
+			m.call.sent--
 		}
 	}
 }

@@ -14,6 +14,14 @@ const (
 	RoleCallee = "callee"
 )
 
+// roleIndex numbers the roles: 0 for the caller, 1 for the callee.
+func roleIndex(r string) int {
+	if r == RoleCaller {
+		return 0
+	}
+	return 1
+}
+
 func otherRole(r string) string {
 	if r == RoleCaller {
 		return RoleCallee
@@ -38,7 +46,11 @@ type CallMedia struct {
 
 	callerTag  string
 	pending    *Negotiation
-	lastOrigin map[string]string // role -> o= line of its last description
+	lastOrigin [2]string // o= line of the last description of each role (roleIndex)
+	// lastBody is the last session description parsed, lastSession what it
+	// said: a 200 OK repeating its 183's SDP is not parsed again.
+	lastBody    []byte
+	lastSession *sdp.Session
 	// endpoints are the addresses the call's SDP bound, for flushMedia.
 	endpoints []netip.AddrPort
 }

@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"sort"
@@ -81,12 +82,12 @@ func (cm *CallMedia) buildFlows() {
 			f.FirstTime, f.FirstFile, f.First = s.Start, s.FirstFile, s.FirstFrame
 		}
 	}
-	sort.SliceStable(cm.Flows, func(i, j int) bool {
-		a, b := cm.Flows[i], cm.Flows[j]
+	// By m= line, the caller's direction first.
+	slices.SortStableFunc(cm.Flows, func(a, b *MediaFlow) int {
 		if a.Media != b.Media {
-			return a.Media < b.Media
+			return cmp.Compare(a.Media, b.Media)
 		}
-		return a.From == RoleCaller && b.From != RoleCaller
+		return cmp.Compare(roleIndex(a.From), roleIndex(b.From))
 	})
 }
 

@@ -34,9 +34,16 @@ func (b *Builder) mediaSIP(c *Call, m *Message) {
 	if body == nil {
 		return
 	}
-	sess, err := sdp.Parse(body)
-	if err != nil {
-		return
+	sess := cm.lastSession
+	if sess == nil || !bytes.Equal(body, cm.lastBody) {
+		var err error
+		if sess, err = sdp.Parse(body); err != nil {
+			return
+		}
+		cm.lastBody, cm.lastSession = body, sess
+	}
+	if m.ContentType == "application/sdp" {
+		m.session = sess // what SDP would parse: the body itself
 	}
 	b.media.init()
 	b.negotiate(c, &SDP{Message: m, Session: sess, Role: cm.roleOf(m)})
@@ -63,7 +70,7 @@ func (b *Builder) negotiate(c *Call, d *SDP) {
 	switch p := cm.pending; {
 	case p != nil && p.Offer.Role != d.Role:
 		n, p.Answer, cm.pending = p, d, nil
-	case d.Session.Origin != "" && cm.lastOrigin[d.Role] == d.Session.Origin:
+	case d.Session.Origin != "" && cm.lastOrigin[roleIndex(d.Role)] == d.Session.Origin:
 		// The same description again (a 200 repeating the 183's): no change,
 		// and the addresses stay bound to the first copy.
 		d.Repeat = true
@@ -74,10 +81,7 @@ func (b *Builder) negotiate(c *Call, d *SDP) {
 		cm.Negotiations = append(cm.Negotiations, n)
 		cm.pending = n
 	}
-	if cm.lastOrigin == nil {
-		cm.lastOrigin = make(map[string]string, 2)
-	}
-	cm.lastOrigin[d.Role] = d.Session.Origin
+	cm.lastOrigin[roleIndex(d.Role)] = d.Session.Origin
 	for i := range d.Session.Media {
 		line := &d.Session.Media[i]
 		if !strings.Contains(line.Proto, "RTP") || line.OnHold() {

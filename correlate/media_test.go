@@ -147,6 +147,10 @@ func TestReinviteAndRepeatedSDP(t *testing.T) {
 	if !c.Media.SDPs[2].Repeat || c.Media.SDPs[1].Offer || !c.Media.SDPs[0].Offer {
 		t.Errorf("the 200's SDP repeats the 183's: repeat %v; 183 offer %v", c.Media.SDPs[2].Repeat, c.Media.SDPs[1].Offer)
 	}
+	// The 200 repeats the 183's body byte for byte: it is parsed once.
+	if c.Media.SDPs[2].Session != c.Media.SDPs[1].Session || c.Media.SDPs[3].Session == c.Media.SDPs[2].Session {
+		t.Error("a repeated body was parsed again, or another body took the last one's session")
+	}
 	if len(c.Media.Streams) != 2 {
 		t.Fatalf("%d streams", len(c.Media.Streams))
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sipscope/sipscope/decode"
+	"github.com/sipscope/sipscope/decode/sdp"
 )
 
 // Call kinds.
@@ -40,6 +41,11 @@ type Message struct {
 	Index          int          // 0-based position in Call.Messages
 	Transaction    *Transaction // the transaction it belongs to
 	Retransmission bool         // a retransmission within its transaction
+
+	call *Call // the call that holds it
+	// session is the application/sdp body's description once mediaSIP
+	// parsed it, for SDP; sessions are never modified.
+	session *sdp.Session
 }
 
 // Transaction is a SIP transaction as seen on the wire: one request (and
@@ -58,6 +64,11 @@ type Transaction struct {
 	Cancel *Transaction
 	// Final is the first final response (>= 200), nil when none was seen.
 	Final *Message
+
+	// Storage for the first request and responses (100, 18x, final):
+	// most transactions need no other.
+	firstRequest   [1]*Message
+	firstResponses [3]*Message
 }
 
 // Request returns the first copy of the request, or nil when only responses were captured.
@@ -106,9 +117,10 @@ type Call struct {
 	// first message (0-based). Model.Calls is sorted by Start, ties in this
 	// order; ByStart puts streamed calls back in the same order.
 	Order    int
-	gone     bool      // flushed: the Builder no longer holds it
-	dueIdx   int       // index in the Builder's due heap, -1 when not in it
-	dueAt    time.Time // when the grace sweep looks at it next
+	gone     bool  // flushed: the Builder no longer holds it
+	settled  bool  // State is that at the sweep about to flush it (Builder.finished)
+	dueSlot  int32 // the Builder's due queue slot (dueQueue.pos), -1 when not in it
+	idleWait bool  // due at its idle timeout unless a message comes (rewatch)
 	CallID   string
 	Kind     string // "call", "registration", or the lower-cased method ("options", "message", ...)
 	FromUser string
@@ -139,8 +151,18 @@ type Call struct {
 	AnswerTime time.Time // first 2xx to it
 	EndTime    time.Time // first BYE
 
-	txns        map[string]*Transaction
-	fromRequest bool
+	txns map[string]*Transaction // by Key, once there are more than txnMapAfter
+	// sent counts the Builder's lastSent entries that are its messages: a
+	// flush looks for them only when there are some.
+	sent int
+	// slab is where new messages are carved from (newMessage);
+	// firstMessages holds the first pointers of Messages.
+	slab          []Message
+	firstMessages [4]*Message
+	// txnSlab and firstTransactions do the same for transactions.
+	txnSlab           []Transaction
+	firstTransactions [4]*Transaction
+	fromRequest       bool
 }
 
 // ByStart reports whether a comes before b in Model.Calls: by Start, then by

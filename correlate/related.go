@@ -3,8 +3,6 @@ package correlate
 import (
 	"net/netip"
 	"strings"
-
-	"github.com/sipscope/sipscope/decode/sdp"
 )
 
 // Related returns the calls linked to any of calls, directly or through
@@ -103,11 +101,8 @@ func linkKeys(c *Call) []string {
 				}
 			}
 		}
-		if len(m.Body) == 0 || !strings.EqualFold(m.ContentType, "application/sdp") {
-			continue
-		}
-		s, err := sdp.Parse(m.Body)
-		if err != nil {
+		s := m.SDP()
+		if s == nil {
 			continue
 		}
 		for i := range s.Media {

@@ -18,26 +18,24 @@ func (c *Call) finish(end time.Time) {
 	}
 }
 
-// initialInvites returns the INVITE transactions that try to set up the call
-// (no To tag in the request), in order.
-func (c *Call) initialInvites() []*Transaction {
-	var out []*Transaction
-	for _, t := range c.Transactions {
-		if t.Method != "INVITE" {
-			continue
-		}
-		if r := t.Request(); r != nil && r.To.Tag != "" {
-			continue // re-INVITE
-		}
-		out = append(out, t)
+// isInitialInvite reports whether t is an INVITE transaction that tries to
+// set up the call (no To tag in the request).
+func isInitialInvite(t *Transaction) bool {
+	if t.Method != "INVITE" {
+		return false
 	}
-	return out
+	r := t.Request()
+	return r == nil || r.To.Tag == "" // with a To tag: a re-INVITE
 }
 
 func (c *Call) callState(end time.Time) (string, int) {
-	invites := c.initialInvites()
+	var last *Transaction // the last initial INVITE
 	answered := false
-	for _, t := range invites {
+	for _, t := range c.Transactions {
+		if !isInitialInvite(t) {
+			continue
+		}
+		last = t
 		if code := t.FinalCode(); code >= 200 && code < 300 {
 			answered = true
 		}
@@ -51,10 +49,9 @@ func (c *Call) callState(end time.Time) (string, int) {
 	if answered {
 		return StateAnswered, 0
 	}
-	if len(invites) == 0 {
+	if last == nil {
 		return StateInProgress, 0
 	}
-	last := invites[len(invites)-1]
 	code := last.FinalCode()
 	if last.Cancel != nil && (code == 487 || code == 0) {
 		return StateCancelled, code

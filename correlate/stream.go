@@ -115,6 +115,7 @@ func (b *Builder) dropMessage(c *Call, ev *decode.SIPMessage) bool {
 	c.Dropped++
 	if ev.Time.After(c.End) {
 		c.End = ev.Time // still active: not idle, not first to be evicted
+		b.rewatch(c)
 	}
 	return true
 }
@@ -223,6 +224,9 @@ func (b *Builder) sweep(now time.Time) {
 	b.forgetSent(now)
 }
 
+// finished reports whether c is finished at now. A call it finds finished
+// by its state is marked settled: the sweep flushes it at the same now, and
+// flush need not work the state out again.
 func (b *Builder) finished(c *Call, now time.Time) bool {
 	idle := now.Sub(c.End)
 	if idle >= b.opts.IdleTimeout {
@@ -234,6 +238,7 @@ func (b *Builder) finished(c *Call, now time.Time) bool {
 	c.finish(now)
 	switch c.State {
 	case StateCompleted, StateRejected, StateCancelled, StateTimedOut, StateRegistered, StateUnregistered:
+		c.settled = true
 		return true
 	}
 	return false
@@ -241,7 +246,10 @@ func (b *Builder) finished(c *Call, now time.Time) bool {
 
 // flush settles c, hands it to OnCall and forgets it.
 func (b *Builder) flush(c *Call, now time.Time) {
-	c.finish(now)
+	if !c.settled {
+		c.finish(now)
+	}
+	c.settled = false
 	if c.State == StateTimedOut {
 		b.emit(EventFailed, c, nil, now)
 	}
@@ -257,9 +265,10 @@ func (b *Builder) flush(c *Call, now time.Time) {
 	b.flushMedia(c)
 	// An ICMP error can no longer be linked to a call that is gone; the
 	// table must not keep its messages alive either.
-	for _, m := range c.Messages {
-		if k := (addrPair{m.Src, m.Dst}); b.lastSent[k] == m {
-			delete(b.lastSent, k)
+	for i := 0; i < len(c.Messages) && c.sent > 0; i++ {
+		if m := c.Messages[i]; b.lastSent[addrPair{m.Src, m.Dst}] == m {
+			delete(b.lastSent, addrPair{m.Src, m.Dst})
+			c.sent--
 		}
 	}
 	if b.opts.OnCall != nil {

@@ -109,3 +109,87 @@ func TestCallEvents(t *testing.T) {
 		t.Errorf("events %q, want %q", strings.Join(got, " "), want)
 	}
 }
+
+// An answered call silent for minutes waits for its idle timeout, not for
+// a look every sweep; its BYE brings the look forward, so it is flushed a
+// grace period after the BYE's last message, as when looked at every sweep.
+func TestDueWaitsForMessageOrIdle(t *testing.T) {
+	var flushedAt time.Time
+	b := NewBuilderWith(Options{Grace: 5 * time.Second, IdleTimeout: time.Hour, OnCall: func(*Call) {},
+		OnEvent: func(e Event) {
+			if e.Kind == EventFinished {
+				flushedAt = e.Time
+			}
+		}})
+	feed(t, b, 1, 0, invite("z9hG4bKl", 1, ""))
+	feed(t, b, 2, time.Second, response(200, "OK", "z9hG4bKl", 1, "INVITE", "b"))
+	feed(t, b, 3, time.Second, request("ACK", "z9hG4bKla", 1, "b"))
+	for s := 2; s <= 600; s++ {
+		b.Observe(t0.Add(time.Duration(s) * time.Second))
+	}
+	if !flushedAt.IsZero() {
+		t.Fatal("an answered call was flushed before its BYE")
+	}
+	if _, at := b.due.top(); !at.Equal(t0.Add(time.Second + time.Hour)) {
+		t.Errorf("the silent call is due at %v, want its idle timeout %v", at, t0.Add(time.Second+time.Hour))
+	}
+	feed(t, b, 4, 600*time.Second, request("BYE", "z9hG4bKlb", 2, "b"))
+	feed(t, b, 5, 600*time.Second+200*time.Millisecond, response(200, "OK", "z9hG4bKlb", 2, "BYE", "b"))
+	for ms := 600_500; ms <= 620_000; ms += 500 {
+		b.Observe(t0.Add(time.Duration(ms) * time.Millisecond))
+	}
+	// Sweeps run at 601, 602, ... s; the first one past 605.2 s is at 606 s.
+	if want := t0.Add(606 * time.Second); !flushedAt.Equal(want) {
+		t.Errorf("flushed at %v, want %v", flushedAt, want)
+	}
+}
+
+// Call.sent counts the ICMP table's entries that are the call's messages,
+// through replacement by newer messages, pruning and flushes, so that a
+// flush with none skips looking.
+func TestSentCount(t *testing.T) {
+	var flushed []*Call
+	b := NewBuilderWith(Options{Grace: 5 * time.Second, OnCall: func(c *Call) { flushed = append(flushed, c) }})
+	check := func(step int) {
+		t.Helper()
+		want := map[*Call]int{}
+		for _, m := range b.lastSent {
+			if m.call.gone {
+				t.Fatalf("step %d: the ICMP table holds a message of a flushed call", step)
+			}
+			want[m.call]++
+		}
+		for _, c := range b.calls {
+			if c.sent != want[c] {
+				t.Fatalf("step %d: call %s counts %d entries, holds %d", step, c.CallID, c.sent, want[c])
+			}
+		}
+		for _, c := range flushed {
+			if c.sent != 0 {
+				t.Fatalf("step %d: flushed call %s counts %d entries", step, c.CallID, c.sent)
+			}
+		}
+	}
+	frame := 0
+	for i := range 40 {
+		id := fmt.Sprintf("s%d", i%7) // Call-IDs come back after their flush
+		start := time.Duration(i) * 3 * time.Second
+		for j, at := range []time.Duration{0, 10 * time.Millisecond, 2 * time.Second} {
+			frame++
+			switch j {
+			case 0:
+				feed(t, b, frame, start+at, withCallID(invite("z9hG4bKs"+id, 1, ""), id))
+			case 1:
+				feed(t, b, frame, start+at, withCallID(response(486, "Busy Here", "z9hG4bKs"+id, 1, "INVITE", "x"), id))
+			default:
+				feed(t, b, frame, start+at, withCallID(request("ACK", "z9hG4bKs"+id, 1, "x"), id))
+			}
+			check(frame)
+		}
+	}
+	b.Model()
+	check(frame + 1)
+	if len(flushed) < 10 {
+		t.Fatalf("only %d calls flushed: the test does not exercise flushes", len(flushed))
+	}
+}

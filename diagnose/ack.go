@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,7 +38,7 @@ const ackIgnoredAfter = 2
 func ackFindings(c *correlate.Call, in *Input) []Finding {
 	var out []Finding
 	for _, t := range c.Transactions {
-		if t.Method != "INVITE" {
+		if t.Method != "INVITE" || !has2xxCopies(t) {
 			continue
 		}
 		for _, g := range okGroups(t) {
@@ -54,6 +55,20 @@ func ackFindings(c *correlate.Call, in *Input) []Finding {
 type okGroup struct {
 	toTag  string
 	copies []*correlate.Message
+}
+
+// has2xxCopies says whether t drew two 2xx responses or more: without, no
+// 2xx was retransmitted and checkAck has nothing to judge.
+func has2xxCopies(t *correlate.Transaction) bool {
+	oks := 0
+	for _, r := range t.Responses {
+		if r.StatusCode >= 200 && r.StatusCode < 300 {
+			if oks++; oks == 2 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func okGroups(t *correlate.Transaction) []okGroup {
@@ -137,6 +152,11 @@ func checkAck(c *correlate.Call, in *Input, t *correlate.Transaction, g okGroup)
 	}
 	for _, r := range t.Requests {
 		listening[r.Dst] = true
+	}
+	if firstGood := firstListenedAck(acks, listening); firstGood != nil && copiesAfter(g, firstGood) < ackIgnoredAfter {
+		// An ACK went where the UAS listens and the retransmissions
+		// stopped: nothing to report, and no evidence to gather.
+		return Finding{}, false
 	}
 
 	contactURI, contact := "", netip.AddrPort{}
@@ -338,22 +358,15 @@ func checkAck(c *correlate.Call, in *Input, t *correlate.Transaction, g okGroup)
 		return f, true
 	}
 
-	// Some ACK went where the UAS listens: did the retransmissions stop?
+	// Some ACK went where the UAS listens, and the retransmissions went on
+	// (firstListenedAck above).
 	firstGood := good[0].acks[0]
 	for _, r := range good {
 		if r.acks[0].Time.Before(firstGood.Time) {
 			firstGood = r.acks[0]
 		}
 	}
-	after := 0
-	for _, m := range g.copies {
-		if m.Time.After(firstGood.Time) {
-			after++
-		}
-	}
-	if after < ackIgnoredAfter {
-		return Finding{}, false
-	}
+	after := copiesAfter(g, firstGood)
 	f.ID, f.Severity = "ack.ignored", Warning
 	facts["retransmissions_after_ack"] = after
 	f.Summary = fmt.Sprintf("The UAS at %s %s, %s after the UAC's first ACK to %s (frame %d), where it listens: the ACKs were lost on the way or did not match its dialog%s.",
@@ -361,6 +374,33 @@ func checkAck(c *correlate.Call, in *Input, t *correlate.Transaction, g okGroup)
 	f.Advice = "Capture at the UAS to see whether the ACKs arrive; check firewalls and SBCs on that path, and that the ACK's Call-ID, tags and CSeq number match the " + resp + "."
 	f.Evidence = frames.evidence(facts)
 	return f, true
+}
+
+// firstListenedAck returns the earliest of the first ACKs to each
+// destination where the UAS listens, as the routes checkAck builds find
+// it; nil when no ACK went where the UAS listens.
+func firstListenedAck(acks []*correlate.Message, listening map[netip.AddrPort]bool) *correlate.Message {
+	var first *correlate.Message
+	for i, a := range acks {
+		if !listening[a.Dst] || slices.ContainsFunc(acks[:i], func(b *correlate.Message) bool { return b.Dst == a.Dst }) {
+			continue // not listened at, or not the first ACK to its destination
+		}
+		if first == nil || a.Time.Before(first.Time) {
+			first = a
+		}
+	}
+	return first
+}
+
+// copiesAfter counts the copies of the 2xx sent after ack.
+func copiesAfter(g okGroup, ack *correlate.Message) int {
+	n := 0
+	for _, m := range g.copies {
+		if m.Time.After(ack.Time) {
+			n++
+		}
+	}
+	return n
 }
 
 func misroutedAdvice(r *ackRoute, resp, contact string, icmp []*correlate.ICMP) string {

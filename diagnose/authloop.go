@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sipscope/sipscope/correlate"
@@ -27,17 +28,14 @@ type authRun struct {
 	method     string
 	challenges []*correlate.Message // 401/407 final responses
 	requests   []*correlate.Message // first copy of each request of the run
-	withCreds  []*correlate.Message // requests after a challenge carrying credentials
-	without    []*correlate.Message // requests after a challenge carrying none
+	retried    []*correlate.Message // requests after a challenge
 	final      *correlate.Message   // the last final response of the run
 	success    bool
-	stale      int
 }
 
 // authRuns splits a call's transactions into runs per method.
 func authRuns(c *correlate.Call) []*authRun {
-	open := map[string]*authRun{}
-	var runs []*authRun
+	var open, runs []*authRun // open: the runs not ended by a 2xx, one per method
 	for _, t := range c.Transactions {
 		req := t.Request()
 		if req == nil || t.Method == "ACK" || t.Method == "CANCEL" {
@@ -48,19 +46,23 @@ func authRuns(c *correlate.Call) []*authRun {
 		if t.Method == "INVITE" && req.To.Tag != "" {
 			continue
 		}
-		r := open[t.Method]
+		var r *authRun
+		at := -1
+		for i, o := range open {
+			if o.method == t.Method {
+				r, at = o, i
+				break
+			}
+		}
 		if r == nil {
 			r = &authRun{method: t.Method}
-			open[t.Method] = r
+			at = len(open)
+			open = append(open, r)
 			runs = append(runs, r)
 		}
 		r.requests = append(r.requests, req)
 		if len(r.challenges) > 0 {
-			if hasCredentials(req) {
-				r.withCreds = append(r.withCreds, req)
-			} else {
-				r.without = append(r.without, req)
-			}
+			r.retried = append(r.retried, req)
 		}
 		if t.Final == nil {
 			continue
@@ -69,19 +71,40 @@ func authRuns(c *correlate.Call) []*authRun {
 		switch code := t.FinalCode(); {
 		case code == 401 || code == 407:
 			r.challenges = append(r.challenges, t.Final)
-			for _, key := range []string{"WWW-Authenticate", "Proxy-Authenticate"} {
-				for _, a := range t.Final.Auth(key) {
-					if strings.EqualFold(a.Params["stale"], "true") {
-						r.stale++
-					}
-				}
-			}
 		case code >= 200 && code < 300:
 			r.success = true
-			delete(open, t.Method) // the next request of this method starts a new run
+			open = slices.Delete(open, at, at+1) // the next request of this method starts a new run
 		}
 	}
 	return runs
+}
+
+// credentials splits the requests retried after a challenge into those
+// that carry credentials and those that do not.
+func (r *authRun) credentials() (with, without []*correlate.Message) {
+	for _, req := range r.retried {
+		if hasCredentials(req) {
+			with = append(with, req)
+		} else {
+			without = append(without, req)
+		}
+	}
+	return with, without
+}
+
+// stale counts the challenges of the run that say stale=true.
+func (r *authRun) stale() int {
+	n := 0
+	for _, ch := range r.challenges {
+		for _, key := range []string{"WWW-Authenticate", "Proxy-Authenticate"} {
+			for _, a := range ch.Auth(key) {
+				if strings.EqualFold(a.Params["stale"], "true") {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // hasCredentials reports whether a request carries digest credentials with a
@@ -99,6 +122,16 @@ func hasCredentials(m *correlate.Message) bool {
 
 // authLoops returns the runs that are loops.
 func authLoops(c *correlate.Call) []*authRun {
+	// Most calls hold fewer challenges than a loop takes: no runs to build.
+	challenges := 0
+	for _, t := range c.Transactions {
+		if code := t.FinalCode(); code == 401 || code == 407 {
+			challenges++
+		}
+	}
+	if challenges < authLoopChallenges {
+		return nil
+	}
 	var out []*authRun
 	for _, r := range authRuns(c) {
 		if !r.success && len(r.challenges) >= authLoopChallenges {
@@ -112,6 +145,8 @@ func authLoopFindings(c *correlate.Call, in *Input) []Finding {
 	var out []Finding
 	for _, r := range authLoops(c) {
 		first := r.requests[0]
+		withCreds, without := r.credentials()
+		stale := r.stale()
 		var codes []string
 		for _, ch := range r.challenges {
 			codes = append(codes, ch.Summary())
@@ -121,14 +156,14 @@ func authLoopFindings(c *correlate.Call, in *Input) []Finding {
 			"method":                      r.method,
 			"challenges":                  len(r.challenges),
 			"challenge_codes":             codes,
-			"requests_with_credentials":   len(r.withCreds),
-			"requests_without":            len(r.without),
-			"stale_challenges":            r.stale,
+			"requests_with_credentials":   len(withCreds),
+			"requests_without":            len(without),
+			"stale_challenges":            stale,
 			"server":                      first.Dst.String(),
 			"final":                       r.final.Summary(),
-			"credentials_sent":            len(r.withCreds) > 0,
+			"credentials_sent":            len(withCreds) > 0,
 			"challenge_frames":            frameNumbers(r.challenges),
-			"credentialed_request_frames": frameNumbers(r.withCreds),
+			"credentialed_request_frames": frameNumbers(withCreds),
 		}
 		who := first.From.URI.Raw
 		if r.method == "REGISTER" {
@@ -137,9 +172,9 @@ func authLoopFindings(c *correlate.Call, in *Input) []Finding {
 		f := Finding{ID: "auth.loop", Severity: Error, CallID: c.CallID}
 		f.Summary = fmt.Sprintf("%s for %s from %s to %s was challenged %s (%s) without success: ",
 			r.method, who, first.Src, first.Dst, times(len(r.challenges)), strings.Join(codes, ", "))
-		if len(r.withCreds) > 0 {
+		if len(withCreds) > 0 {
 			var users, realms []string
-			for _, m := range r.withCreds {
+			for _, m := range withCreds {
 				for _, key := range []string{"Authorization", "Proxy-Authorization"} {
 					for _, a := range m.Auth(key) {
 						if u := a.Params["username"]; u != "" {
@@ -154,11 +189,11 @@ func authLoopFindings(c *correlate.Call, in *Input) []Finding {
 			users, realms = uniqueStrings(users), uniqueStrings(realms)
 			facts["usernames"], facts["realms"] = nonNil(users), nonNil(realms)
 			f.Summary += fmt.Sprintf("credentials were sent and rejected %s (username %s, realm %s)",
-				times(len(r.withCreds)), quoteList(users), quoteList(realms))
+				times(len(withCreds)), quoteList(users), quoteList(realms))
 			f.Advice = "The server refuses the credentials: check the password and the auth username configured for this account, and that the realm " +
 				"the UA answers is the one challenged."
-			if r.stale > 0 {
-				f.Summary += fmt.Sprintf("; %s said stale=true", count(r.stale, "challenge"))
+			if stale > 0 {
+				f.Summary += fmt.Sprintf("; %s said stale=true", count(stale, "challenge"))
 				f.Advice += " The server flagged the nonce as stale: the UA reuses an old nonce instead of the one in the latest challenge."
 			}
 		} else {

@@ -104,3 +104,20 @@ func BenchmarkRun(b *testing.B) {
 		diagnose.Run(in)
 	}
 }
+
+// BenchmarkRunCall measures the per-call rules alone, one call of the
+// NATed phones' capture per op (a registration or a call, each with
+// findings to make).
+func BenchmarkRunCall(b *testing.B) {
+	m := benchModel(b, 1000)
+	in := &diagnose.Input{Model: m}
+	rs := diagnose.Rules()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		diagnose.RunCall(rs, m.Calls[i], in)
+		if i++; i == len(m.Calls) {
+			i = 0
+		}
+	}
+}

@@ -25,8 +25,11 @@ func init() {
 }
 
 func callFailedFindings(c *correlate.Call, in *Input) []Finding {
-	loops := map[string]bool{}
+	var loops map[string]bool
 	for _, r := range authLoops(c) {
+		if loops == nil {
+			loops = map[string]bool{}
+		}
 		loops[r.method] = true
 	}
 	var out []Finding

@@ -7,8 +7,10 @@
 package diagnose
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -143,23 +145,24 @@ func RunCall(rs []Rule, c *correlate.Call, in *Input) []Finding {
 
 // Sort orders findings worst first, then by first frame, then by id.
 func Sort(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool { return Less(&fs[i], &fs[j]) })
+	slices.SortStableFunc(fs, func(a, b Finding) int { return compare(&a, &b) })
 }
 
 // Less reports whether a comes before b in the order Sort puts findings
 // in: worst first, then by first frame, then by id.
-func Less(a, b *Finding) bool {
+func Less(a, b *Finding) bool { return compare(a, b) < 0 }
+
+func compare(a, b *Finding) int {
 	if a.Severity != b.Severity {
-		return a.Severity > b.Severity
+		return cmp.Compare(b.Severity, a.Severity)
 	}
-	fa, fb := firstFrame(*a), firstFrame(*b)
-	if fa != fb {
-		return fa < fb
+	if c := cmp.Compare(firstFrame(a), firstFrame(b)); c != 0 {
+		return c
 	}
-	return strings.Compare(a.ID, b.ID) < 0
+	return strings.Compare(a.ID, b.ID)
 }
 
-func firstFrame(f Finding) int {
+func firstFrame(f *Finding) int {
 	if len(f.Evidence.Frames) == 0 {
 		return 1 << 30
 	}

@@ -60,7 +60,7 @@ func mediaFindings(c *correlate.Call, in *Input) []Finding {
 	out = append(out, mediaPresence(c, in)...)
 	out = append(out, mediaSourceMismatch(c)...)
 	out = append(out, mediaLateStart(c)...)
-	out = append(out, mediaStreamQuality(c.CallID, c.Media.Streams, mediaParties(c))...)
+	out = append(out, mediaStreamQuality(c.CallID, c.Media.Streams, c)...)
 	out = append(out, mediaCodecMismatch(c)...)
 	return out
 }
@@ -76,20 +76,22 @@ func mediaUnboundFindings(in *Input) []Finding {
 	return mediaStreamQuality("", unbound, nil)
 }
 
-// mediaParties names the caller and the callee for sentences.
-func mediaParties(c *correlate.Call) map[string]string {
+// mediaParty names the side of call c with the given role for sentences:
+// the caller or the callee, with its user when known; "the sender" for a
+// role not known or when there is no call.
+func mediaParty(c *correlate.Call, role string) string {
 	name := func(role, user string) string {
 		if user == "" {
 			return "the " + role
 		}
 		return "the " + role + " (" + user + ")"
 	}
-	return map[string]string{correlate.RoleCaller: name("caller", c.FromUser), correlate.RoleCallee: name("callee", c.ToUser)}
-}
-
-func mediaParty(parties map[string]string, role string) string {
-	if p, ok := parties[role]; ok {
-		return p
+	switch {
+	case c == nil:
+	case role == correlate.RoleCaller:
+		return name("caller", c.FromUser)
+	case role == correlate.RoleCallee:
+		return name("callee", c.ToUser)
 	}
 	return "the sender"
 }
@@ -137,7 +139,6 @@ func mediaPresence(c *correlate.Call, in *Input) []Finding {
 	if len(expected) == 0 || window < MediaMinWindow {
 		return nil
 	}
-	parties := mediaParties(c)
 	answer := mediaAnswer(c)
 	total := 0
 	for _, f := range c.Media.Flows {
@@ -160,7 +161,7 @@ func mediaPresence(c *correlate.Call, in *Input) []Finding {
 		if flowing == nil {
 			continue
 		}
-		out = append(out, mediaOneWay(c, silent, flowing, parties, window))
+		out = append(out, mediaOneWay(c, silent, flowing, window))
 	}
 	return out
 }
@@ -199,8 +200,8 @@ func mediaNone(c *correlate.Call, in *Input, expected []*correlate.MediaFlow, an
 	return f
 }
 
-func mediaOneWay(c *correlate.Call, silent, flowing *correlate.MediaFlow, parties map[string]string, window time.Duration) Finding {
-	from, to := mediaParty(parties, silent.From), mediaParty(parties, silent.To)
+func mediaOneWay(c *correlate.Call, silent, flowing *correlate.MediaFlow, window time.Duration) Finding {
+	from, to := mediaParty(c, silent.From), mediaParty(c, silent.To)
 	var frames []int
 	sdpFrame := 0
 	if silent.TargetSDP != nil && silent.TargetSDP.Message != nil {
@@ -245,20 +246,26 @@ func mediaSources(f *correlate.MediaFlow) string {
 // mediaSourceMismatch emits media.source-mismatch once per sender and
 // source address.
 func mediaSourceMismatch(c *correlate.Call) []Finding {
-	parties := mediaParties(c)
-	seen := map[string]bool{}
+	type sender struct {
+		role string
+		src  netip.AddrPort
+	}
+	var seen map[sender]bool
 	var out []Finding
 	for _, s := range c.Media.Streams {
 		if !s.ExpectedSrc.IsValid() || s.Src == s.ExpectedSrc || s.ExpectedSrc.Addr().IsUnspecified() {
 			continue
 		}
-		key := s.From + " " + s.Src.String()
+		key := sender{s.From, s.Src}
 		if seen[key] {
 			continue
 		}
+		if seen == nil {
+			seen = map[sender]bool{}
+		}
 		seen[key] = true
 		latched := mediaSentTo(c, s.To, s.Src)
-		who := mediaParty(parties, s.From)
+		who := mediaParty(c, s.From)
 		f := Finding{
 			ID: "media.source-mismatch", Severity: Warning, CallID: c.CallID,
 			Summary: fmt.Sprintf("%s sends RTP from %s, not from %s where its SDP said it receives it.",
@@ -321,7 +328,6 @@ func mediaLateStart(c *correlate.Call) []Finding {
 	if answer == nil {
 		return nil
 	}
-	parties := mediaParties(c)
 	var out []Finding
 	for _, f := range c.Media.Flows {
 		if !f.Expected || f.Packets == 0 {
@@ -331,7 +337,7 @@ func mediaLateStart(c *correlate.Call) []Finding {
 		if late <= MediaLateStart {
 			continue
 		}
-		from, to := mediaParty(parties, f.From), mediaParty(parties, f.To)
+		from, to := mediaParty(c, f.From), mediaParty(c, f.To)
 		out = append(out, Finding{
 			ID: "media.late-start", Severity: Warning, CallID: c.CallID,
 			Summary: fmt.Sprintf("RTP from %s to %s started %s after the call was answered: what was said before is lost.",
@@ -346,15 +352,18 @@ func mediaLateStart(c *correlate.Call) []Finding {
 	return out
 }
 
-// mediaStreamQuality emits media.loss and media.jitter.
-func mediaStreamQuality(callID string, streams []*correlate.Stream, parties map[string]string) []Finding {
+// mediaStreamQuality emits media.loss and media.jitter about the streams
+// of call c (nil for streams bound to no call).
+func mediaStreamQuality(callID string, streams []*correlate.Stream, c *correlate.Call) []Finding {
 	var out []Finding
 	for _, s := range streams {
-		what := fmt.Sprintf("RTP from %s to %s (SSRC 0x%08X", s.Src, s.Dst, s.SSRC)
-		if s.From != "" {
-			what += ", " + mediaParty(parties, s.From) + " to " + mediaParty(parties, s.To)
+		what := func() string {
+			w := fmt.Sprintf("RTP from %s to %s (SSRC 0x%08X", s.Src, s.Dst, s.SSRC)
+			if s.From != "" {
+				w += ", " + mediaParty(c, s.From) + " to " + mediaParty(c, s.To)
+			}
+			return w + ")"
 		}
-		what += ")"
 		facts := func() map[string]any {
 			return map[string]any{"src": s.Src.String(), "dst": s.Dst.String(), "ssrc": fmt.Sprintf("0x%08X", s.SSRC),
 				"packets": s.Packets, "expected": s.Expected, "lost": s.Lost, "loss_pct": mediaRound(s.LossPercent()),
@@ -363,7 +372,7 @@ func mediaStreamQuality(callID string, streams []*correlate.Stream, parties map[
 		if pct := s.LossPercent(); pct >= MediaLossWarning {
 			f := Finding{
 				ID: "media.loss", Severity: Warning, CallID: callID,
-				Summary:  fmt.Sprintf("%s lost %.1f%% of its packets (%d of %d).", what, pct, s.Lost, s.Expected),
+				Summary:  fmt.Sprintf("%s lost %.1f%% of its packets (%d of %d).", what(), pct, s.Lost, s.Expected),
 				Evidence: Evidence{Frames: mediaFramesOf(s.FirstFrame, s.LastFrame), Facts: facts()},
 				Advice: "The packets were lost between the sender and the capture point: look for a saturated uplink, Wi-Fi, " +
 					"a duplex mismatch or missing QoS (DSCP EF) on that path; a capture nearer the sender narrows it down.",
@@ -380,7 +389,7 @@ func mediaStreamQuality(callID string, streams []*correlate.Stream, parties map[
 		if s.ClockRate > 0 && (s.MaxJitterMS >= MediaJitterWarningMS || s.MeanJitterMS >= MediaJitterErrorMS) {
 			f := Finding{
 				ID: "media.jitter", Severity: Warning, CallID: callID,
-				Summary:  fmt.Sprintf("%s arrives with up to %.1f ms of jitter (mean %.1f ms).", what, s.MaxJitterMS, s.MeanJitterMS),
+				Summary:  fmt.Sprintf("%s arrives with up to %.1f ms of jitter (mean %.1f ms).", what(), s.MaxJitterMS, s.MeanJitterMS),
 				Evidence: Evidence{Frames: mediaFramesOf(s.FirstFrame, s.MaxDeltaFrame), Facts: facts()},
 				Advice: "Packets bunch up between the sender and the capture point: congestion or missing QoS on that path. " +
 					"A larger or adaptive jitter buffer at the receiver hides some of it at the cost of delay.",
@@ -396,7 +405,6 @@ func mediaStreamQuality(callID string, streams []*correlate.Stream, parties map[
 
 // mediaCodecMismatch emits media.codec-mismatch per stream and payload type.
 func mediaCodecMismatch(c *correlate.Call) []Finding {
-	parties := mediaParties(c)
 	var out []Finding
 	for _, s := range c.Media.Streams {
 		for _, u := range s.Unexpected {
@@ -415,7 +423,7 @@ func mediaCodecMismatch(c *correlate.Call) []Finding {
 			out = append(out, Finding{
 				ID: "media.codec-mismatch", Severity: Error, CallID: c.CallID,
 				Summary: fmt.Sprintf("%s sends payload type %d%s to %s, but the SDP answer (frame %d) allows only %s.",
-					mediaCapital(mediaParty(parties, s.From)), u.PayloadType, name, s.Dst, answerFrame, strings.Join(listed, " ")),
+					mediaCapital(mediaParty(c, s.From)), u.PayloadType, name, s.Dst, answerFrame, strings.Join(listed, " ")),
 				Evidence: Evidence{Frames: mediaFramesOf(answerFrame, u.Frame), Facts: map[string]any{
 					"payload_type": u.PayloadType, "answer": u.Answer, "answer_frame": answerFrame,
 					"ssrc": fmt.Sprintf("0x%08X", s.SSRC), "src": s.Src.String(), "dst": s.Dst.String(),

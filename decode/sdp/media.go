@@ -136,20 +136,23 @@ func (m *MediaLine) HasFormat(pt uint8) bool {
 // raw is a description cut into lines, by pion or by the lenient scanner.
 type raw struct {
 	origin      string
-	conn        string
+	host        string // session-level connection address
 	attrs       []attr
 	media       []rawMedia
 	mediaCapped bool
 }
 
 type rawMedia struct {
-	typ, port, proto string
-	formats          []string
-	conn             string
-	attrs            []attr
+	typ, proto string
+	port       int
+	formats    []string
+	host       string // media-level connection address
+	attrs      []attr
 }
 
-type attr struct{ key, value string }
+// attr is pion's attribute type, so that pion's attributes are read in
+// place rather than copied.
+type attr = pionsdp.Attribute
 
 // Parse reads a session description. It fails only when the body has no
 // usable m= line; anything odd but readable is noted in Warnings.
@@ -172,17 +175,20 @@ func Parse(body []byte) (*Session, error) {
 	}
 	s.Origin = r.origin
 	sessionDir, _ := direction(r.attrs)
+	s.Media = make([]MediaLine, 0, len(r.media))
 	for i, rm := range r.media {
-		m := MediaLine{Index: i, Type: rm.typ, Proto: rm.proto, Direction: sessionDir}
-		m.Port, _ = strconv.Atoi(strings.SplitN(rm.port, "/", 2)[0])
+		m := MediaLine{Index: i, Type: rm.typ, Proto: rm.proto, Port: rm.port, Direction: sessionDir}
 		for _, f := range rm.formats {
 			if n, err := strconv.ParseUint(f, 10, 7); err == nil {
+				if m.Formats == nil {
+					m.Formats = make([]uint8, 0, len(rm.formats))
+				}
 				m.Formats = append(m.Formats, uint8(n))
 			}
 		}
-		m.Host = connAddress(rm.conn)
+		m.Host = rm.host
 		if m.Host == "" {
-			m.Host = connAddress(r.conn)
+			m.Host = r.host
 		}
 		m.Addr, _ = netip.ParseAddr(m.Host)
 		m.Addr = m.Addr.Unmap()
@@ -208,7 +214,7 @@ func connAddress(c string) string {
 func direction(attrs []attr) (Direction, bool) {
 	for _, a := range attrs {
 		for i, n := range directionNames {
-			if a.key == n {
+			if a.Key == n {
 				return Direction(i), true
 			}
 		}
@@ -220,15 +226,18 @@ func (m *MediaLine) readAttributes(attrs []attr, s *Session) {
 	rtcpPort := 0
 	rtcpHost := ""
 	for _, a := range attrs {
-		switch a.key {
+		switch a.Key {
 		case "rtpmap":
-			if c, ok := parseRtpmap(a.value); ok {
+			if c, ok := parseRtpmap(a.Value); ok {
+				if m.Codecs == nil {
+					m.Codecs = make([]Codec, 0, len(m.Formats))
+				}
 				m.Codecs = append(m.Codecs, c)
 			} else {
-				s.Warnings = append(s.Warnings, "unreadable a=rtpmap:"+a.value)
+				s.Warnings = append(s.Warnings, "unreadable a=rtpmap:"+a.Value)
 			}
 		case "rtcp":
-			f := strings.Fields(a.value)
+			f := strings.Fields(a.Value)
 			if len(f) > 0 {
 				rtcpPort, _ = strconv.Atoi(f[0])
 			}
@@ -238,9 +247,9 @@ func (m *MediaLine) readAttributes(attrs []attr, s *Session) {
 		case "rtcp-mux":
 			m.RTCPMux = true
 		case "ptime":
-			m.Ptime, _ = strconv.Atoi(strings.TrimSpace(a.value))
+			m.Ptime, _ = strconv.Atoi(strings.TrimSpace(a.Value))
 		case "ssrc":
-			id, _, _ := strings.Cut(a.value, " ")
+			id, _, _ := strings.Cut(a.Value, " ")
 			if n, err := strconv.ParseUint(id, 10, 32); err == nil && !containsSSRC(m.SSRCs, uint32(n)) {
 				m.SSRCs = append(m.SSRCs, uint32(n))
 			}
@@ -296,44 +305,84 @@ func parseRtpmap(v string) (Codec, bool) {
 	if err != nil {
 		return Codec{}, false
 	}
-	parts := strings.Split(strings.TrimSpace(rest), "/")
 	c := Codec{PayloadType: uint8(pt)}
-	c.Name = parts[0]
-	if len(parts) > 1 {
-		c.ClockRate, _ = strconv.Atoi(parts[1])
-	}
-	if len(parts) > 2 {
-		c.Channels, _ = strconv.Atoi(parts[2])
+	name, rest, hasRate := strings.Cut(strings.TrimSpace(rest), "/")
+	c.Name = name
+	if hasRate {
+		rate, rest, hasChannels := strings.Cut(rest, "/")
+		c.ClockRate, _ = strconv.Atoi(rate)
+		if hasChannels {
+			// A third slash and what follows it were ignored: keep it so.
+			ch, _, _ := strings.Cut(rest, "/")
+			c.Channels, _ = strconv.Atoi(ch)
+		}
 	}
 	return c, c.Name != ""
 }
 
 func fromPion(sd *pionsdp.SessionDescription) raw {
-	var r raw
 	o := sd.Origin
-	r.origin = o.Username + " " + strconv.FormatUint(o.SessionID, 10) + " " + strconv.FormatUint(o.SessionVersion, 10)
-	if c := sd.ConnectionInformation; c != nil {
-		r.conn = c.String()
+	r := raw{attrs: sd.Attributes, host: pionHost(sd.ConnectionInformation)}
+	var buf [64]byte
+	origin := append(append(buf[:0], o.Username...), ' ')
+	origin = append(strconv.AppendUint(origin, o.SessionID, 10), ' ')
+	r.origin = string(strconv.AppendUint(origin, o.SessionVersion, 10))
+	mds := sd.MediaDescriptions
+	if len(mds) > MaxMedia {
+		mds, r.mediaCapped = mds[:MaxMedia], true
 	}
-	for _, a := range sd.Attributes {
-		r.attrs = append(r.attrs, attr{a.Key, a.Value})
-	}
-	for i, md := range sd.MediaDescriptions {
-		if i == MaxMedia {
-			r.mediaCapped = true
-			break
-		}
-		rm := rawMedia{typ: md.MediaName.Media, port: md.MediaName.Port.String(),
-			proto: strings.Join(md.MediaName.Protos, "/"), formats: md.MediaName.Formats}
-		if c := md.ConnectionInformation; c != nil {
-			rm.conn = c.String()
-		}
-		for _, a := range md.Attributes {
-			rm.attrs = append(rm.attrs, attr{a.Key, a.Value})
-		}
-		r.media = append(r.media, rm)
+	r.media = make([]rawMedia, len(mds))
+	for i, md := range mds {
+		r.media[i] = rawMedia{typ: md.MediaName.Media, port: md.MediaName.Port.Value,
+			proto: joinProtos(md.MediaName.Protos), formats: md.MediaName.Formats,
+			host: pionHost(md.ConnectionInformation), attrs: md.Attributes}
 	}
 	return r
+}
+
+// pionHost returns the address of a connection line pion read, as
+// connAddress reads it from the line's text.
+func pionHost(c *pionsdp.ConnectionInformation) string {
+	if c == nil {
+		return ""
+	}
+	if c.Address == nil || !plainField(c.NetworkType) || !plainField(c.AddressType) || !plainField(c.Address.Address) {
+		return connAddress(c.String())
+	}
+	addr, _, _ := strings.Cut(c.Address.Address, "/")
+	return addr
+}
+
+// plainField reports whether s is one non-empty field of printable ASCII,
+// which strings.Fields would not split.
+func plainField(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// joinProtos returns the m= line's transport as written: the common ones
+// without building a string.
+func joinProtos(p []string) string {
+	if len(p) == 2 && p[0] == "RTP" {
+		switch p[1] {
+		case "AVP":
+			return "RTP/AVP"
+		case "SAVP":
+			return "RTP/SAVP"
+		case "AVPF":
+			return "RTP/AVPF"
+		case "SAVPF":
+			return "RTP/SAVPF"
+		}
+	}
+	return strings.Join(p, "/")
 }
 
 // scan reads a description line by line, accepting any order, LF or CRLF,
@@ -355,9 +404,9 @@ func scan(body []byte) raw {
 			}
 		case 'c':
 			if cur != nil {
-				cur.conn = v
+				cur.host = connAddress(v)
 			} else {
-				r.conn = v
+				r.host = connAddress(v)
 			}
 		case 'm':
 			if len(r.media) == MaxMedia {
@@ -369,14 +418,15 @@ func scan(body []byte) raw {
 				cur = nil
 				continue
 			}
-			r.media = append(r.media, rawMedia{typ: f[0], port: f[1], proto: f[2], formats: f[3:]})
+			port, _ := strconv.Atoi(strings.SplitN(f[1], "/", 2)[0])
+			r.media = append(r.media, rawMedia{typ: f[0], port: port, proto: f[2], formats: f[3:]})
 			cur = &r.media[len(r.media)-1]
 		case 'a':
 			k, val, _ := strings.Cut(v, ":")
 			if cur != nil {
-				cur.attrs = append(cur.attrs, attr{k, val})
+				cur.attrs = append(cur.attrs, attr{Key: k, Value: val})
 			} else {
-				r.attrs = append(r.attrs, attr{k, val})
+				r.attrs = append(r.attrs, attr{Key: k, Value: val})
 			}
 		}
 	}

@@ -10,10 +10,11 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,15 +173,14 @@ func capturedOrder(m *correlate.Model) []*correlate.Message {
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if !a.Time.Equal(b.Time) {
-			return a.Time.Before(b.Time)
+	slices.SortStableFunc(out, func(a, b *correlate.Message) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
 		}
-		if a.File != b.File {
-			return a.File < b.File
+		if c := cmp.Compare(a.File, b.File); c != 0 {
+			return c
 		}
-		return a.Frame < b.Frame
+		return cmp.Compare(a.Frame, b.Frame)
 	})
 	return out
 }
