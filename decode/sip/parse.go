@@ -240,8 +240,8 @@ func (b *builder) add(h span) {
 		ref.valOff, ref.valLen = b.offset(value), uint32(len(value))
 	}
 	m.hdrs = append(m.hdrs, ref)
-	if id > 0 {
-		b.setTyped(knownNames[id-1], value)
+	if t := typedByID[id]; t != untyped {
+		b.setTyped(t, knownNames[id-1], value)
 	}
 }
 
@@ -292,66 +292,103 @@ func (b *builder) warnErr(key string, err error) {
 	}
 }
 
-// setTyped fills the typed field a header feeds, if any.
-func (b *builder) setTyped(key, v string) {
+// typedHeader names the headers that feed a typed field of Message.
+type typedHeader uint8
+
+const (
+	untyped typedHeader = iota
+	typedCallID
+	typedFrom
+	typedTo
+	typedCSeq
+	typedVia
+	typedContact
+	typedRecordRoute
+	typedRoute
+	typedExpires
+	typedContentLength
+	typedMaxForwards
+	typedContentType
+	typedUserAgent
+	typedServer
+)
+
+// typedByID gives the typedHeader of each knownID (index 0: unknown
+// names), so that add switches on a small integer, not on the name, and
+// skips the known headers no typed field needs.
+var typedByID = func() (t [len(knownNames) + 1]typedHeader) {
+	for key, h := range map[string]typedHeader{
+		"Call-ID": typedCallID, "From": typedFrom, "To": typedTo, "CSeq": typedCSeq,
+		"Via": typedVia, "Contact": typedContact, "Record-Route": typedRecordRoute,
+		"Route": typedRoute, "Expires": typedExpires, "Content-Length": typedContentLength,
+		"Max-Forwards": typedMaxForwards, "Content-Type": typedContentType,
+		"User-Agent": typedUserAgent, "Server": typedServer,
+	} {
+		t[knownIndex(key)+1] = h
+	}
+	return t
+}()
+
+// setTyped fills the typed field t of the header key with value v.
+func (b *builder) setTyped(t typedHeader, key, v string) {
 	m := b.m
 	var err error
-	switch key {
-	case "Call-ID":
+	switch t {
+	case typedCallID:
 		if b.once(seenCallID, key) {
 			m.CallID = v
 			if v == "" {
 				m.warn("empty Call-ID")
 			}
 		}
-	case "From":
+	case typedFrom:
 		if b.once(seenFrom, key) {
 			m.From, err = b.p.nameAddrRef(v)
 		}
-	case "To":
+	case typedTo:
 		if b.once(seenTo, key) {
 			m.To, err = b.p.nameAddrRef(v)
 		}
-	case "CSeq":
+	case typedCSeq:
 		if b.once(seenCSeq, key) {
 			m.CSeq, err = parseCSeq(v)
 		}
-	case "Via":
+	case typedVia:
 		b.seen |= seenVia
 		m.Via, err = b.p.vias(m.Via, v)
 		err = b.listErr(seenVia, err)
-	case "Contact":
+	case typedContact:
 		m.Contact, err = b.p.appendNameAddrs(m.Contact, v, true)
 		err = b.listErr(seenContact, err)
-	case "Record-Route":
+	case typedRecordRoute:
 		m.RecordRoute, err = b.p.appendNameAddrs(m.RecordRoute, v, false)
 		err = b.listErr(seenRecordRoute, err)
-	case "Route":
+	case typedRoute:
 		m.Route, err = b.p.appendNameAddrs(m.Route, v, false)
 		err = b.listErr(seenRoute, err)
-	case "Expires":
+	case typedExpires:
 		if b.once(seenExpires, key) {
 			m.Expires, err = parseNumber(v)
 		}
-	case "Content-Length":
+	case typedContentLength:
 		if b.once(seenContentLength, key) {
 			// scanFrame has warned about a bad value already.
 			m.ContentLength, _ = parseNumber(v)
 		}
-	case "Max-Forwards":
+	case typedMaxForwards:
 		if b.once(seenMaxForwards, key) {
 			m.MaxForwards, err = parseNumber(v)
 		}
-	case "Content-Type":
+	case typedContentType:
 		if b.once(seenContentType, key) {
 			t, _, _ := strings.Cut(v, ";")
 			m.ContentType = lowerASCII(trimSpace(t))
 		}
-	case "User-Agent":
+	case typedUserAgent:
 		if m.UserAgent == "" {
 			m.UserAgent = v
 		}
-	case "Server":
+	case typedServer:
 		if m.Server == "" {
 			m.Server = v
 		}
