@@ -182,10 +182,11 @@ func ParseNameAddr(s string) (NameAddr, error) {
 	na.URI, err = ParseURI(uri)
 	if params != "" {
 		var perr error
-		if na.Params, perr = parseParams(params[1:], true); perr != nil && err == nil {
+		var pk paramPicks
+		if na.Params, perr = parseParamsPick(params[1:], true, &pk); perr != nil && err == nil {
 			err = fmt.Errorf("%w: address %q: %v", ErrMalformed, clip(s), perr)
 		}
-		na.Tag = na.Params.Get("tag")
+		na.Tag = pk.tag
 	}
 	return na, err
 }
