@@ -195,6 +195,12 @@ func ParseNameAddr(s string) (NameAddr, error) {
 // NameAddr per value, even a bad one, so that positions are kept. It returns
 // the first error. p, when not nil, lends its cache of parsed values.
 func (p *Parser) appendNameAddrs(dst []NameAddr, s string, star bool) ([]NameAddr, error) {
+	if len(dst) == 0 && strings.IndexByte(s, ',') < 0 {
+		// The usual line of one value: a list of one, which the cache shares.
+		if item := trimSpace(s); item != "" && (star || item != "*") {
+			return p.nameAddrList(item)
+		}
+	}
 	var first error
 	for i := 0; i < len(s); {
 		var item string
