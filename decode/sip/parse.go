@@ -214,19 +214,23 @@ func (b *builder) add(h span) {
 		m.warn("continuation line without a header: " + strconv.Quote(clip(line)))
 		return
 	}
-	first := line
-	if h.folded {
-		first = line[:strings.IndexByte(line, '\n')]
-	}
-	colon := strings.IndexByte(first, ':')
-	if colon < 0 {
-		m.warn("header line without a colon: " + strconv.Quote(clip(first)))
-		return
-	}
-	name := trimSpace(line[:colon])
-	if !isToken(name) {
-		m.warn("bad header name " + strconv.Quote(clip(name)))
-		return
+	// The usual line has a token and a colon right after it: one walk
+	// finds both. Anything else takes the careful path.
+	colon := tokenEnd(line, 0)
+	name := line[:colon]
+	if colon == 0 || colon == len(line) || line[colon] != ':' {
+		first := line
+		if h.folded {
+			first = line[:strings.IndexByte(line, '\n')]
+		}
+		if colon = strings.IndexByte(first, ':'); colon < 0 {
+			m.warn("header line without a colon: " + strconv.Quote(clip(first)))
+			return
+		}
+		if name = trimSpace(line[:colon]); !isToken(name) {
+			m.warn("bad header name " + strconv.Quote(clip(name)))
+			return
+		}
 	}
 	value := line[colon+1:]
 	id := knownID(name)
