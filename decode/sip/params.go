@@ -117,36 +117,29 @@ func (p Params) scan(i int) (name, value string, next int, ok bool) {
 	s := p.raw
 	j, eq := i, -1
 	ok = true
-	if p.quoted {
-		quote := false // a quoted string met before any '='
-		for j < len(s) && s[j] != ';' {
-			switch s[j] {
-			case '"':
-				n, closed := quoteEnd(s[j:])
-				ok = ok && closed
-				quote = quote || eq < 0
-				j += n
-				continue
-			case '=':
-				if eq < 0 {
-					eq = j
-				}
-			}
+	quote := false // a quoted string met before any '=' outside one
+	for j < len(s) {
+		for j < len(s) && !paramStop[s[j]] {
 			j++
 		}
-		if quote {
-			// The name ends at the first '=', even one inside a quoted
-			// string that comes before any other.
-			if k := strings.IndexByte(s[i:j], '='); k >= 0 {
-				eq = i + k
+		if j == len(s) || s[j] == ';' {
+			break
+		}
+		if s[j] == '=' || !p.quoted { // '"' is a plain byte in URI parameters
+			if s[j] == '=' && eq < 0 {
+				eq = j
 			}
+			j++
+			continue
 		}
-	} else {
-		if k := strings.IndexByte(s[i:], ';'); k >= 0 {
-			j = i + k
-		} else {
-			j = len(s)
-		}
+		n, closed := quoteEnd(s[j:])
+		ok = ok && closed
+		quote = quote || eq < 0
+		j += n
+	}
+	if quote {
+		// The name ends at the first '=', even one inside a quoted string
+		// that comes before any other.
 		if k := strings.IndexByte(s[i:j], '='); k >= 0 {
 			eq = i + k
 		}
@@ -156,6 +149,9 @@ func (p Params) scan(i int) (name, value string, next int, ok bool) {
 	}
 	return trimSpace(s[i:eq]), trimSpace(s[eq+1 : j]), j + 1, ok
 }
+
+// paramStop marks the bytes Params.scan stops at.
+var paramStop = [256]bool{';': true, '=': true, '"': true}
 
 // quoteEnd returns the length of the quoted-string at the start of s
 // (s[0] == '"'), closing quote included, as quotedString counts it, and
