@@ -56,8 +56,9 @@ func ParseStream(data []byte) (msg *Message, n int, err error) {
 // buildWith makes a Message of the framed bytes; p, when not nil, lends its
 // caches of parsed header values.
 func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
-	raw := make([]byte, f.end-f.start)
-	copy(raw, data[f.start:f.end])
+	src := data[f.start:f.end]
+	raw := make([]byte, len(src)) // with the copy: one makeslicecopy, no zeroing
+	copy(raw, src)
 	hdrLen := f.bodyStart - f.start
 	// The start line and headers, as a string sharing raw's memory: most
 	// string fields of the Message are substrings of it and cost neither an
@@ -234,7 +235,7 @@ func (b *builder) add(h span) {
 	}
 	value := line[colon+1:]
 	id := knownID(name)
-	ref := hdrRef{nameOff: b.offset(name), nameLen: uint32(len(name)), key: id}
+	ref := hdrRef{nameOff: b.offset(name), nameLen: uint16(len(name)), key: id}
 	if h.folded {
 		value = unfold(value)
 		ref.folded, ref.valOff = true, uint32(len(m.unfolded))
