@@ -89,7 +89,7 @@ func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
 	b := builder{m: m, text: text, p: p}
 	it := lineIter{b: raw[:hdrLen], pos: f.hdrStart - f.start, final: true}
 	if f.nHeaders > 0 {
-		m.hdrs = make([]hdrRef, 0, min(f.nHeaders, MaxHeaders))
+		b.hdrs = make([]hdrRef, 0, min(f.nHeaders, MaxHeaders))
 	}
 	for n := 0; ; n++ {
 		h, done, err := it.header()
@@ -102,6 +102,7 @@ func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
 		}
 		b.add(h)
 	}
+	m.hdrs = b.hdrs
 	if len(raw) > hdrLen {
 		m.Body = raw[hdrLen:len(raw):len(raw)]
 	}
@@ -188,6 +189,9 @@ type builder struct {
 	seen seenBits // singleton headers met so far
 	cut  seenBits // lists cut at MaxListItems, already warned about
 	p    *Parser  // caches of parsed values; nil for none
+	// hdrs grows here, not in the Message: an append to a slice on the
+	// stack stores no pointer into the heap, so it needs no write barrier.
+	hdrs []hdrRef
 }
 
 type seenBits uint16
@@ -244,7 +248,7 @@ func (b *builder) add(h span) {
 		value = trimSpace(value)
 		ref.valOff, ref.valLen = b.offset(value), uint32(len(value))
 	}
-	m.hdrs = append(m.hdrs, ref)
+	b.hdrs = append(b.hdrs, ref)
 	if t := typedByID[id]; t != untyped {
 		b.setTyped(t, knownNames[id-1], value)
 	}

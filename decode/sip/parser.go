@@ -12,8 +12,8 @@ import "hash/maphash"
 //
 // Messages from a Parser may therefore share Via slices and address
 // slices with each other: treat every part of a Message as read-only (the
-// slices shared have no spare capacity, so appending to one copies it). A Parser is not
-// safe for concurrent use; use one per goroutine.
+// slices shared have no spare capacity, so appending to one copies it). A
+// Parser is not safe for concurrent use; use one per goroutine.
 type Parser struct {
 	seed maphash.Seed
 	na   [naCacheSize]naEntry
