@@ -88,20 +88,32 @@ func parseHostPort(s string) (host string, port int, err error) {
 		default:
 			return host, 0, errString("junk after IPv6 reference")
 		}
-	} else if n := strings.Count(s, ":"); n == 1 || n == 8 && !strings.Contains(s, "::") {
-		// One colon: host:port. Eight and no "::": nine groups, one more
-		// than IPv6 has, so an unbracketed IPv6 address and a port, as some
-		// equipment sends ("fe80:0:0:0:21a:a0ff:fe07:32e0:5060").
-		i := strings.LastIndexByte(s, ':')
-		host, portStr, hasPort = s[:i], s[i+1:], true
 	} else {
-		host = s
+		// One pass for the colons: one is host:port. Eight and no "::" are
+		// nine groups, one more than IPv6 has, so an unbracketed IPv6
+		// address and a port, as some equipment sends
+		// ("fe80:0:0:0:21a:a0ff:fe07:32e0:5060").
+		colons, last, double := 0, 0, false
+		for i := 0; i < len(s); i++ {
+			if s[i] == ':' {
+				double = double || colons > 0 && last == i-1
+				colons, last = colons+1, i
+			}
+		}
+		if colons == 1 || colons == 8 && !double {
+			host, portStr, hasPort = s[:last], s[last+1:], true
+		} else {
+			host = s
+		}
 	}
 	if host == "" {
 		return "", 0, errString("missing host")
 	}
-	if strings.ContainsAny(host, " \t\"<>") {
-		return host, 0, errString("bad host")
+	for i := 0; i < len(host); i++ {
+		switch host[i] {
+		case ' ', '\t', '"', '<', '>':
+			return host, 0, errString("bad host")
+		}
 	}
 	if hasPort {
 		p, ok := parseDecimal(portStr)
@@ -170,10 +182,11 @@ func ParseNameAddr(s string) (NameAddr, error) {
 	na.URI, err = ParseURI(uri)
 	if params != "" {
 		var perr error
-		if na.Params, perr = parseParams(params[1:], true); perr != nil && err == nil {
+		var pk paramPicks
+		if na.Params, perr = parseParamsPick(params[1:], true, &pk); perr != nil && err == nil {
 			err = fmt.Errorf("%w: address %q: %v", ErrMalformed, clip(s), perr)
 		}
-		na.Tag = na.Params.Get("tag")
+		na.Tag = pk.tag
 	}
 	return na, err
 }
@@ -182,6 +195,12 @@ func ParseNameAddr(s string) (NameAddr, error) {
 // NameAddr per value, even a bad one, so that positions are kept. It returns
 // the first error. p, when not nil, lends its cache of parsed values.
 func (p *Parser) appendNameAddrs(dst []NameAddr, s string, star bool) ([]NameAddr, error) {
+	if len(dst) == 0 && strings.IndexByte(s, ',') < 0 {
+		// The usual line of one value: a list of one, which the cache shares.
+		if item := trimSpace(s); item != "" && (star || item != "*") {
+			return p.nameAddrList(item)
+		}
+	}
 	var first error
 	for i := 0; i < len(s); {
 		var item string

@@ -288,6 +288,16 @@ func hasPrefixFold(b []byte, prefix string) bool {
 // contentLengthValue returns the value of a Content-Length header line (long
 // or compact name) without surrounding whitespace, and whether line is one.
 func contentLengthValue(line []byte) ([]byte, bool) {
+	// The first byte rules out most lines without a search for the colon
+	// (white space can lead the name: trimLWS takes it away).
+	if len(line) == 0 {
+		return nil, false
+	}
+	switch line[0] {
+	case 'c', 'C', 'l', 'L', ' ', '\t', '\r':
+	default:
+		return nil, false
+	}
 	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
 		return nil, false

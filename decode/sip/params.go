@@ -106,25 +106,66 @@ func (p Params) seenBefore(end int, name string) bool {
 // (name "" for an empty or nameless segment), and the offset after the ';'
 // that ends it.
 func (p Params) segment(i int) (name, value string, next int) {
+	name, value, next, _ = p.scan(i)
+	return name, value, next
+}
+
+// scan is segment in one walk of the bytes, and also reports whether the
+// quoted strings of the segment (header parameters only) are terminated;
+// one that is not runs to the end of raw.
+func (p Params) scan(i int) (name, value string, next int, ok bool) {
 	s := p.raw
-	j := i
-	if p.quoted {
-		for j < len(s) && s[j] != ';' {
-			if s[j] == '"' {
-				_, n, _ := quotedString(s[j:])
-				j += n
-				continue
-			}
+	j, eq := i, -1
+	ok = true
+	quote := false // a quoted string met before any '=' outside one
+	for j < len(s) {
+		for j < len(s) && !paramStop[s[j]] {
 			j++
 		}
-	} else if k := strings.IndexByte(s[i:], ';'); k >= 0 {
-		j = i + k
-	} else {
-		j = len(s)
+		if j == len(s) || s[j] == ';' {
+			break
+		}
+		if s[j] == '=' || !p.quoted { // '"' is a plain byte in URI parameters
+			if s[j] == '=' && eq < 0 {
+				eq = j
+			}
+			j++
+			continue
+		}
+		n, closed := quoteEnd(s[j:])
+		ok = ok && closed
+		quote = quote || eq < 0
+		j += n
 	}
-	seg := s[i:j]
-	n, v, _ := strings.Cut(seg, "=")
-	return trimSpace(n), trimSpace(v), j + 1
+	if quote {
+		// The name ends at the first '=', even one inside a quoted string
+		// that comes before any other.
+		if k := strings.IndexByte(s[i:j], '='); k >= 0 {
+			eq = i + k
+		}
+	}
+	if eq < 0 {
+		return trimSpace(s[i:j]), "", j + 1, ok
+	}
+	return trimSpace(s[i:eq]), trimSpace(s[eq+1 : j]), j + 1, ok
+}
+
+// paramStop marks the bytes Params.scan stops at.
+var paramStop = [256]bool{';': true, '=': true, '"': true}
+
+// quoteEnd returns the length of the quoted-string at the start of s
+// (s[0] == '"'), closing quote included, as quotedString counts it, and
+// false when the closing quote is missing. It does not allocate.
+func quoteEnd(s string) (n int, ok bool) {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return len(s), false
 }
 
 // value unquotes a header parameter's value.
@@ -135,30 +176,79 @@ func (p Params) value(v string) string {
 	return v
 }
 
+// paramPicks receives, from parseParams, the values of the parameters the
+// parser reads for every message, as Get gives them: one walk of the
+// parameters checks them and finds these.
+type paramPicks struct {
+	tag, branch, received, rport string
+	has                          pickBits
+}
+
+type pickBits uint8
+
+const (
+	pickTag pickBits = 1 << iota
+	pickBranch
+	pickReceived
+	pickRPort
+)
+
+// pick records the value of a parameter the first time its name is met.
+func (pk *paramPicks) pick(p Params, name, value string) {
+	var bit pickBits
+	var dst *string
+	switch len(name) {
+	case 3:
+		bit, dst = pickTag, &pk.tag
+		if !equalFoldASCII(name, "tag") {
+			return
+		}
+	case 5:
+		bit, dst = pickRPort, &pk.rport
+		if !equalFoldASCII(name, "rport") {
+			return
+		}
+	case 6:
+		bit, dst = pickBranch, &pk.branch
+		if !equalFoldASCII(name, "branch") {
+			return
+		}
+	case 8:
+		bit, dst = pickReceived, &pk.received
+		if !equalFoldASCII(name, "received") {
+			return
+		}
+	default:
+		return
+	}
+	if pk.has&bit == 0 {
+		pk.has |= bit
+		*dst = p.value(value)
+	}
+}
+
 // parseParams checks parameters separated by ';' (s is the text after the
 // first ';'): name ["=" value], values quoted strings when quoted is set
 // (header parameters; URI parameters have no quoted strings). It reports
 // the first problem, and cuts the list before the first name past
 // MaxParams distinct ones.
 func parseParams(s string, quoted bool) (Params, error) {
+	return parseParamsPick(s, quoted, nil)
+}
+
+// parseParamsPick is parseParams that also gives pk, when not nil, the
+// values of the parameters it picks, from the list as cut.
+func parseParamsPick(s string, quoted bool, pk *paramPicks) (Params, error) {
 	p := Params{raw: s, quoted: quoted}
 	var err error
 	names := 0
 	for i := 0; i < len(s); {
 		start := i
-		if quoted && err == nil {
+		name, value, next, ok := p.scan(i)
+		if !ok && err == nil {
 			// An unterminated quoted string runs to the end of s.
-			for j := i; j < len(s) && s[j] != ';'; j++ {
-				if s[j] == '"' {
-					_, n, ok := quotedString(s[j:])
-					if !ok {
-						err = errString("unterminated quoted parameter value")
-					}
-					j += n - 1
-				}
-			}
+			err = errString("unterminated quoted parameter value")
 		}
-		name, _, next := p.segment(i)
 		i = next
 		if name == "" {
 			if seg := trimSpace(s[start:min(next-1, len(s))]); seg != "" && err == nil {
@@ -172,6 +262,9 @@ func parseParams(s string, quoted bool) (Params, error) {
 			}
 			p.raw = strings.TrimRight(s[:max(start-1, 0)], " \t")
 			break
+		}
+		if pk != nil {
+			pk.pick(p, name, value)
 		}
 	}
 	return p, err

@@ -56,8 +56,9 @@ func ParseStream(data []byte) (msg *Message, n int, err error) {
 // buildWith makes a Message of the framed bytes; p, when not nil, lends its
 // caches of parsed header values.
 func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
-	raw := make([]byte, f.end-f.start)
-	copy(raw, data[f.start:f.end])
+	src := data[f.start:f.end]
+	raw := make([]byte, len(src)) // with the copy: one makeslicecopy, no zeroing
+	copy(raw, src)
 	hdrLen := f.bodyStart - f.start
 	// The start line and headers, as a string sharing raw's memory: most
 	// string fields of the Message are substrings of it and cost neither an
@@ -88,7 +89,7 @@ func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
 	b := builder{m: m, text: text, p: p}
 	it := lineIter{b: raw[:hdrLen], pos: f.hdrStart - f.start, final: true}
 	if f.nHeaders > 0 {
-		m.hdrs = make([]hdrRef, 0, min(f.nHeaders, MaxHeaders))
+		b.hdrs = make([]hdrRef, 0, min(f.nHeaders, MaxHeaders))
 	}
 	for n := 0; ; n++ {
 		h, done, err := it.header()
@@ -101,6 +102,7 @@ func buildWith(data []byte, f *frame, p *Parser) (*Message, error) {
 		}
 		b.add(h)
 	}
+	m.hdrs = b.hdrs
 	if len(raw) > hdrLen {
 		m.Body = raw[hdrLen:len(raw):len(raw)]
 	}
@@ -187,6 +189,9 @@ type builder struct {
 	seen seenBits // singleton headers met so far
 	cut  seenBits // lists cut at MaxListItems, already warned about
 	p    *Parser  // caches of parsed values; nil for none
+	// hdrs grows here, not in the Message: an append to a slice on the
+	// stack stores no pointer into the heap, so it needs no write barrier.
+	hdrs []hdrRef
 }
 
 type seenBits uint16
@@ -214,23 +219,27 @@ func (b *builder) add(h span) {
 		m.warn("continuation line without a header: " + strconv.Quote(clip(line)))
 		return
 	}
-	first := line
-	if h.folded {
-		first = line[:strings.IndexByte(line, '\n')]
-	}
-	colon := strings.IndexByte(first, ':')
-	if colon < 0 {
-		m.warn("header line without a colon: " + strconv.Quote(clip(first)))
-		return
-	}
-	name := trimSpace(line[:colon])
-	if !isToken(name) {
-		m.warn("bad header name " + strconv.Quote(clip(name)))
-		return
+	// The usual line has a token and a colon right after it: one walk
+	// finds both. Anything else takes the careful path.
+	colon := tokenEnd(line, 0)
+	name := line[:colon]
+	if colon == 0 || colon == len(line) || line[colon] != ':' {
+		first := line
+		if h.folded {
+			first = line[:strings.IndexByte(line, '\n')]
+		}
+		if colon = strings.IndexByte(first, ':'); colon < 0 {
+			m.warn("header line without a colon: " + strconv.Quote(clip(first)))
+			return
+		}
+		if name = trimSpace(line[:colon]); !isToken(name) {
+			m.warn("bad header name " + strconv.Quote(clip(name)))
+			return
+		}
 	}
 	value := line[colon+1:]
 	id := knownID(name)
-	ref := hdrRef{nameOff: b.offset(name), nameLen: uint32(len(name)), key: id}
+	ref := hdrRef{nameOff: b.offset(name), nameLen: uint16(len(name)), key: id}
 	if h.folded {
 		value = unfold(value)
 		ref.folded, ref.valOff = true, uint32(len(m.unfolded))
@@ -239,9 +248,9 @@ func (b *builder) add(h span) {
 		value = trimSpace(value)
 		ref.valOff, ref.valLen = b.offset(value), uint32(len(value))
 	}
-	m.hdrs = append(m.hdrs, ref)
-	if id > 0 {
-		b.setTyped(knownNames[id-1], value)
+	b.hdrs = append(b.hdrs, ref)
+	if t := typedByID[id]; t != untyped {
+		b.setTyped(t, knownNames[id-1], value)
 	}
 }
 
@@ -292,66 +301,103 @@ func (b *builder) warnErr(key string, err error) {
 	}
 }
 
-// setTyped fills the typed field a header feeds, if any.
-func (b *builder) setTyped(key, v string) {
+// typedHeader names the headers that feed a typed field of Message.
+type typedHeader uint8
+
+const (
+	untyped typedHeader = iota
+	typedCallID
+	typedFrom
+	typedTo
+	typedCSeq
+	typedVia
+	typedContact
+	typedRecordRoute
+	typedRoute
+	typedExpires
+	typedContentLength
+	typedMaxForwards
+	typedContentType
+	typedUserAgent
+	typedServer
+)
+
+// typedByID gives the typedHeader of each knownID (index 0: unknown
+// names), so that add switches on a small integer, not on the name, and
+// skips the known headers no typed field needs.
+var typedByID = func() (t [len(knownNames) + 1]typedHeader) {
+	for key, h := range map[string]typedHeader{
+		"Call-ID": typedCallID, "From": typedFrom, "To": typedTo, "CSeq": typedCSeq,
+		"Via": typedVia, "Contact": typedContact, "Record-Route": typedRecordRoute,
+		"Route": typedRoute, "Expires": typedExpires, "Content-Length": typedContentLength,
+		"Max-Forwards": typedMaxForwards, "Content-Type": typedContentType,
+		"User-Agent": typedUserAgent, "Server": typedServer,
+	} {
+		t[knownIndex(key)+1] = h
+	}
+	return t
+}()
+
+// setTyped fills the typed field t of the header key with value v.
+func (b *builder) setTyped(t typedHeader, key, v string) {
 	m := b.m
 	var err error
-	switch key {
-	case "Call-ID":
+	switch t {
+	case typedCallID:
 		if b.once(seenCallID, key) {
 			m.CallID = v
 			if v == "" {
 				m.warn("empty Call-ID")
 			}
 		}
-	case "From":
+	case typedFrom:
 		if b.once(seenFrom, key) {
 			m.From, err = b.p.nameAddrRef(v)
 		}
-	case "To":
+	case typedTo:
 		if b.once(seenTo, key) {
 			m.To, err = b.p.nameAddrRef(v)
 		}
-	case "CSeq":
+	case typedCSeq:
 		if b.once(seenCSeq, key) {
 			m.CSeq, err = parseCSeq(v)
 		}
-	case "Via":
+	case typedVia:
 		b.seen |= seenVia
 		m.Via, err = b.p.vias(m.Via, v)
 		err = b.listErr(seenVia, err)
-	case "Contact":
+	case typedContact:
 		m.Contact, err = b.p.appendNameAddrs(m.Contact, v, true)
 		err = b.listErr(seenContact, err)
-	case "Record-Route":
+	case typedRecordRoute:
 		m.RecordRoute, err = b.p.appendNameAddrs(m.RecordRoute, v, false)
 		err = b.listErr(seenRecordRoute, err)
-	case "Route":
+	case typedRoute:
 		m.Route, err = b.p.appendNameAddrs(m.Route, v, false)
 		err = b.listErr(seenRoute, err)
-	case "Expires":
+	case typedExpires:
 		if b.once(seenExpires, key) {
 			m.Expires, err = parseNumber(v)
 		}
-	case "Content-Length":
+	case typedContentLength:
 		if b.once(seenContentLength, key) {
 			// scanFrame has warned about a bad value already.
 			m.ContentLength, _ = parseNumber(v)
 		}
-	case "Max-Forwards":
+	case typedMaxForwards:
 		if b.once(seenMaxForwards, key) {
 			m.MaxForwards, err = parseNumber(v)
 		}
-	case "Content-Type":
+	case typedContentType:
 		if b.once(seenContentType, key) {
 			t, _, _ := strings.Cut(v, ";")
 			m.ContentType = lowerASCII(trimSpace(t))
 		}
-	case "User-Agent":
+	case typedUserAgent:
 		if m.UserAgent == "" {
 			m.UserAgent = v
 		}
-	case "Server":
+	case typedServer:
 		if m.Server == "" {
 			m.Server = v
 		}

@@ -10,10 +10,10 @@ import "hash/maphash"
 // again. That halves the parsing time of a typical call and a third of the
 // memory correlation holds per message.
 //
-// Messages from a Parser may therefore share maps and Via slices with each
-// other: treat every part of a Message as read-only (the Via slices shared
-// have no spare capacity, so appending to one copies it). A Parser is not
-// safe for concurrent use; use one per goroutine.
+// Messages from a Parser may therefore share Via slices and address
+// slices with each other: treat every part of a Message as read-only (the
+// slices shared have no spare capacity, so appending to one copies it). A
+// Parser is not safe for concurrent use; use one per goroutine.
 type Parser struct {
 	seed maphash.Seed
 	na   [naCacheSize]naEntry
@@ -29,9 +29,9 @@ const (
 )
 
 type naEntry struct {
-	key string
-	na  *NameAddr // shared by the messages that hold this value
-	err error
+	key  string
+	list []NameAddr // one value, shared by the messages that hold it
+	err  error
 }
 
 type viaEntry struct {
@@ -74,17 +74,27 @@ func (p *Parser) nameAddr(s string) (NameAddr, error) {
 // nameAddrRef is nameAddr for From and To, which a Message holds by
 // pointer: the messages of a dialog repeat them, and share one copy.
 func (p *Parser) nameAddrRef(s string) (*NameAddr, error) {
+	list, err := p.nameAddrList(s)
+	return &list[0], err
+}
+
+// nameAddrList parses one address value into a list of one, without spare
+// capacity. Through the cache, the messages that repeat the value share
+// the list: as the Contact, Route or Record-Route line that holds just
+// that value, or (its element) as From or To.
+func (p *Parser) nameAddrList(s string) ([]NameAddr, error) {
 	if p == nil {
 		na, err := ParseNameAddr(s)
-		return &na, err
+		return []NameAddr{na}, err
 	}
 	e := &p.na[maphash.String(p.seed, s)&(naCacheSize-1)]
 	if e.key == s && s != "" {
-		return e.na, e.err
+		return e.list, e.err
 	}
 	na, err := ParseNameAddr(s)
-	*e = naEntry{key: s, na: &na, err: err}
-	return &na, err
+	list := []NameAddr{na}
+	*e = naEntry{key: s, list: list, err: err}
+	return list, err
 }
 
 // vias parses a Via header value and appends its Vias to dst, through the

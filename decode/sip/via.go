@@ -45,10 +45,16 @@ func parseVia(s string) (Via, error) {
 		return v, fmt.Errorf("%w: via %q: %s", ErrMalformed, clip(s), why)
 	}
 	// sent-protocol: protocol-name SLASH protocol-version SLASH transport
-	name, rest, ok1 := strings.Cut(s, "/")
-	version, rest, ok2 := strings.Cut(rest, "/")
-	if !ok1 || !ok2 || !strings.EqualFold(trimSpace(name), "SIP") || trimSpace(version) == "" {
-		return bad("bad sent-protocol")
+	var rest string
+	if len(s) > 8 && s[:8] == "SIP/2.0/" {
+		rest = s[8:] // what nearly every Via starts with
+	} else {
+		name, r, ok1 := strings.Cut(s, "/")
+		version, r, ok2 := strings.Cut(r, "/")
+		if !ok1 || !ok2 || !strings.EqualFold(trimSpace(name), "SIP") || trimSpace(version) == "" {
+			return bad("bad sent-protocol")
+		}
+		rest = r
 	}
 	rest = rest[skipSpace(rest, 0):]
 	t := tokenEnd(rest, 0)
@@ -63,35 +69,29 @@ func parseVia(s string) (Via, error) {
 	sentBy, params, _ := strings.Cut(rest, ";")
 	// A comment after sent-by ("host:port (comment)") is dropped.
 	sentBy = trimSpace(sentBy)
-	if i := strings.IndexAny(sentBy, " \t("); i >= 0 {
-		sentBy = sentBy[:i]
+	for i := 0; i < len(sentBy); i++ {
+		if c := sentBy[i]; c == ' ' || c == '\t' || c == '(' {
+			sentBy = sentBy[:i]
+			break
+		}
 	}
 	var err error
 	if v.Host, v.Port, err = parseHostPort(sentBy); err != nil {
 		return bad(err.Error())
 	}
-	if v.Params, err = parseParams(params, true); err != nil {
+	// The one walk of the parameters checks them and finds the three
+	// correlation reads; the first of a repeated name counts, as for Lookup.
+	var pk paramPicks
+	if v.Params, err = parseParamsPick(params, true, &pk); err != nil {
 		return bad(err.Error())
 	}
-	// One pass for the three parameters correlation reads; the first of a
-	// repeated name counts, as for Lookup.
-	var rp, branch, received bool
-	var rpValue string
-	for i := 0; i < len(v.Params.raw); {
-		n, val, next := v.Params.segment(i)
-		i = next
-		switch {
-		case len(n) == 6 && !branch && equalFoldASCII(n, "branch"):
-			v.Branch, branch = v.Params.value(val), true
-		case len(n) == 8 && !received && equalFoldASCII(n, "received"):
-			v.Received, received = strings.TrimSuffix(strings.TrimPrefix(v.Params.value(val), "["), "]"), true
-		case len(n) == 5 && !rp && equalFoldASCII(n, "rport"):
-			rpValue, rp = v.Params.value(val), true
-		}
+	v.Branch = pk.branch
+	if pk.has&pickReceived != 0 {
+		v.Received = strings.TrimSuffix(strings.TrimPrefix(pk.received, "["), "]")
 	}
-	if rp {
+	if pk.has&pickRPort != 0 {
 		v.HasRPort = true
-		if rp := rpValue; rp != "" {
+		if rp := pk.rport; rp != "" {
 			p, ok := parseDecimal(rp)
 			if !ok || p < 1 || p > 65535 {
 				return bad(fmt.Sprintf("bad rport %q", clip(rp)))
