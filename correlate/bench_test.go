@@ -17,8 +17,9 @@ type collector struct{ sip []*decode.SIPMessage }
 func (c *collector) HandleSIP(m *decode.SIPMessage) { c.sip = append(c.sip, m) }
 func (c *collector) HandleICMP(e *decode.ICMPError) {}
 
-// corpusMessages decodes the SIP messages of a generated carrier corpus.
-func corpusMessages(b *testing.B, calls int) []*decode.SIPMessage {
+// decodeCorpus decodes a generated carrier corpus, handing frame each frame
+// with the SIP messages decoded from it.
+func decodeCorpus(b *testing.B, calls int, frame func(fr *capture.Frame, sip []*decode.SIPMessage)) {
 	b.Helper()
 	path, _ := carrier.TempFile(b, carrier.Config{Calls: calls, Seed: 1})
 	f, err := capture.Open(path)
@@ -31,11 +32,19 @@ func corpusMessages(b *testing.B, calls int) []*decode.SIPMessage {
 	for {
 		fr, err := f.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return
 		}
+		n := len(col.sip)
 		d.Decode(fr)
+		frame(fr, col.sip[n:])
 	}
-	return col.sip
+}
+
+// corpusMessages decodes the SIP messages of a generated carrier corpus.
+func corpusMessages(b *testing.B, calls int) []*decode.SIPMessage {
+	var msgs []*decode.SIPMessage
+	decodeCorpus(b, calls, func(_ *capture.Frame, sip []*decode.SIPMessage) { msgs = append(msgs, sip...) })
+	return msgs
 }
 
 // BenchmarkCorrelateCorpus feeds the SIP messages of a carrier corpus to a
@@ -64,33 +73,18 @@ func BenchmarkCorrelateCorpus(b *testing.B) {
 
 // corpusFrames reads a carrier corpus into memory, each frame with the SIP
 // message decoded from it (nil for the others: RTP, RTCP).
-func corpusFrames(b *testing.B, calls int) ([]capture.Frame, []*decode.SIPMessage) {
-	b.Helper()
-	path, _ := carrier.TempFile(b, carrier.Config{Calls: calls, Seed: 1})
-	f, err := capture.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	col := &collector{}
-	d := decode.NewDecoder(col)
-	var frames []capture.Frame
-	var sip []*decode.SIPMessage
-	for {
-		fr, err := f.Next()
-		if errors.Is(err, io.EOF) {
-			return frames, sip
-		}
-		n := len(col.sip)
-		d.Decode(fr)
+func corpusFrames(b *testing.B, calls int) (frames []capture.Frame, sip []*decode.SIPMessage) {
+	decodeCorpus(b, calls, func(fr *capture.Frame, msgs []*decode.SIPMessage) {
 		c := *fr
 		c.Data = append([]byte(nil), fr.Data...)
 		frames = append(frames, c)
-		sip = append(sip, nil)
-		if len(col.sip) > n {
-			sip[len(sip)-1] = col.sip[n]
+		var m *decode.SIPMessage
+		if len(msgs) > 0 {
+			m = msgs[0]
 		}
-	}
+		sip = append(sip, m)
+	})
+	return frames, sip
 }
 
 // BenchmarkMediaCorpus runs the frames of a carrier corpus (93% RTP)
