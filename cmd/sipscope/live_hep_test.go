@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
@@ -57,17 +56,7 @@ func TestLiveHEPListen(t *testing.T) {
 	}
 
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var r struct {
-		jsonReport
-		Live struct {
-			Frames  int      `json:"frames"`
-			Written int      `json:"frames_written"`
-			Files   []string `json:"files_kept"`
-		} `json:"live"`
-	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
-		t.Fatal(err)
-	}
+	r := lastLiveReport(t, lines)
 	want := map[string]string{}
 	for _, c := range offline.Model.Calls {
 		want[c.CallID] = fmt.Sprintf("%s %s %d", c.Kind, c.State, len(c.Messages))

@@ -87,17 +87,7 @@ func TestLiveNDJSON(t *testing.T) {
 	if got := strings.Join(events, " "); got != want {
 		t.Errorf("events %q, want %q", got, want)
 	}
-	var r struct {
-		jsonReport
-		Live struct {
-			Frames  int      `json:"frames"`
-			Written int      `json:"frames_written"`
-			Files   []string `json:"files_kept"`
-		} `json:"live"`
-	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
-		t.Fatal(err)
-	}
+	r := lastLiveReport(t, lines)
 	if len(r.Calls) != 2 || r.Calls[1].State != "answered" || r.Live.Frames != 315 || r.Live.Written != 315 || len(r.Live.Files) != 1 {
 		t.Errorf("report: %d calls, live %+v", len(r.Calls), r.Live)
 	}
@@ -358,4 +348,25 @@ func TestLiveSipp(t *testing.T) {
 	if sipFrames != offline.Capture.SIPMessages || sipFrames != rep.Capture.SIPMessages {
 		t.Errorf("SIP messages: tshark %d in the files, sipscope %d in them and %d live", sipFrames, offline.Capture.SIPMessages, rep.Capture.SIPMessages)
 	}
+}
+
+// liveReport is the last NDJSON line of `live --format json`: the analysis
+// report with what the capture itself did.
+type liveReport struct {
+	jsonReport
+	Live struct {
+		Frames  int      `json:"frames"`
+		Written int      `json:"frames_written"`
+		Files   []string `json:"files_kept"`
+	} `json:"live"`
+}
+
+// lastLiveReport decodes the report on the last of live's output lines.
+func lastLiveReport(t *testing.T, lines []string) liveReport {
+	t.Helper()
+	var r liveReport
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
