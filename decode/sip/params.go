@@ -197,28 +197,20 @@ const (
 func (pk *paramPicks) pick(p Params, name, value string) {
 	var bit pickBits
 	var dst *string
-	switch len(name) {
+	var want string
+	switch len(name) { // the lengths tell the four names apart
 	case 3:
-		bit, dst = pickTag, &pk.tag
-		if !equalFoldASCII(name, "tag") {
-			return
-		}
+		bit, dst, want = pickTag, &pk.tag, "tag"
 	case 5:
-		bit, dst = pickRPort, &pk.rport
-		if !equalFoldASCII(name, "rport") {
-			return
-		}
+		bit, dst, want = pickRPort, &pk.rport, "rport"
 	case 6:
-		bit, dst = pickBranch, &pk.branch
-		if !equalFoldASCII(name, "branch") {
-			return
-		}
+		bit, dst, want = pickBranch, &pk.branch, "branch"
 	case 8:
-		bit, dst = pickReceived, &pk.received
-		if !equalFoldASCII(name, "received") {
-			return
-		}
+		bit, dst, want = pickReceived, &pk.received, "received"
 	default:
+		return
+	}
+	if !equalFoldASCII(name, want) {
 		return
 	}
 	if pk.has&bit == 0 {
