@@ -31,7 +31,7 @@ func (p Params) Lookup(name string) (string, bool) {
 	for i := 0; i < len(p.raw); {
 		n, v, next := p.segment(i)
 		i = next
-		if n != "" && len(n) == len(name) && equalFoldASCII(n, name) {
+		if n != "" && equalFoldASCII(n, name) {
 			return p.value(v), true
 		}
 	}
@@ -95,7 +95,7 @@ func (p Params) seenBefore(end int, name string) bool {
 	for i := 0; i < end; {
 		n, _, next := p.segment(i)
 		i = next
-		if len(n) == len(name) && equalFoldASCII(n, name) {
+		if equalFoldASCII(n, name) {
 			return true
 		}
 	}
